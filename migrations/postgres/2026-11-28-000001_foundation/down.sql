@@ -1,0 +1,1 @@
+DROP TABLE throttles; DROP TABLE refresh_tokens; DROP TABLE sessions; DROP TABLE accounts; DROP TABLE organizations;

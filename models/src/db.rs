@@ -1,0 +1,250 @@
+//! Connections, the pool, and migrations for both backends.
+//!
+//! The backend is chosen from the URL scheme (`postgres://` or `postgresql://` → PostgreSQL;
+//! `sqlite://PATH` or a plain path → SQLite), never by trial: `SqliteConnection` would take
+//! any string as a file name.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::DbError;
+
+/// One connection to either backend. Query code is written once against this type.
+#[expect(missing_debug_implementations, reason = "the inner diesel connections implement no Debug")]
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Every connection's SQLite settings: enforce foreign keys, wait for the write lock
+/// instead of failing at once, and let readers run beside the writer.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL with its backend decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A file path (or `:memory:`).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(url.to_owned())
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            Self::Sqlite(path.to_owned())
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Opens one connection, set up for use.
+    pub fn connect(&self) -> Result<DbConn, DbError> {
+        match self {
+            Self::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(DbError::Connection)?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Self::Postgres(url) => {
+                let mut conn = PgConnection::establish(url).map_err(DbError::Connection)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(DbConn::Postgres(conn))
+            }
+        }
+    }
+
+    /// The URL without its password, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite:{path}"),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// Makes pooled connections of the URL's backend.
+#[derive(Debug)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        self.url.connect().map_err(|e| match e {
+            DbError::Connection(c) => r2d2::Error::ConnectionError(c),
+            DbError::Query(q) => r2d2::Error::QueryError(q),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// A pool of connections. Cheap to clone.
+pub type DbPool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Builds a pool; `max_size` connections at most, waiting `timeout` for a free one.
+pub fn pool(url: &DbUrl, max_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(timeout)
+        .build(Manager { url: url.clone() })
+        .map_err(DbError::PoolExhausted)
+}
+
+/// Takes a connection from the pool; an exhausted pool is reported as such.
+pub fn get(pool: &DbPool) -> Result<PooledConn, DbError> {
+    pool.get().map_err(DbError::PoolExhausted)
+}
+
+/// Runs pending migrations. On PostgreSQL an advisory lock keeps several servers starting
+/// at once from migrating together.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let to_names = |v: Vec<diesel::migration::MigrationVersion<'_>>| v.iter().map(ToString::to_string).collect();
+    match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(to_names)
+            .map_err(|e| DbError::Migration(e.to_string())),
+        DbConn::Postgres(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(72135)")?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(to_names);
+            c.batch_execute("SELECT pg_advisory_unlock(72135)")?;
+            result.map_err(|e| DbError::Migration(e.to_string()))
+        }
+    }
+}
+
+/// Runs `f` in a transaction that writes. On SQLite it takes the write lock at the start
+/// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later could otherwise
+/// fail with "database is locked" when another writer got in between.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_their_backend() {
+        assert_eq!(DbUrl::parse("postgres://u:p@127.0.0.1/db").backend(), Backend::Postgres);
+        assert_eq!(DbUrl::parse("postgresql://u@h/db").backend(), Backend::Postgres);
+        assert_eq!(DbUrl::parse("sqlite://data/x.db"), DbUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DbUrl::parse("./data/sanda.db"), DbUrl::Sqlite("./data/sanda.db".into()));
+        assert_eq!(DbUrl::parse("postgres://u:secret@h:5432/db").redacted(), "postgres://***@h:5432/db");
+    }
+
+    #[test]
+    fn migrations_for_both_backends_have_the_same_versions() {
+        use diesel::migration::MigrationSource;
+        let names = |m: &EmbeddedMigrations| -> Vec<String> {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(m)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect()
+        };
+        let sqlite = names(&SQLITE_MIGRATIONS);
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, names(&POSTGRES_MIGRATIONS));
+    }
+
+    #[test]
+    fn sqlite_write_transactions_commit_and_roll_back() {
+        use diesel::prelude::*;
+        let dir = std::env::temp_dir().join(format!("sanda-db-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = DbUrl::Sqlite(dir.join("t.db").display().to_string());
+        let mut conn = url.connect().unwrap();
+        migrate(&mut conn).unwrap();
+        let count = |c: &mut DbConn| crate::schema::throttles::table.count().get_result::<i64>(c).unwrap();
+        let insert = |c: &mut DbConn, key: &str| {
+            diesel::insert_into(crate::schema::throttles::table)
+                .values((
+                    crate::schema::throttles::key.eq(key),
+                    crate::schema::throttles::failures.eq(1),
+                    crate::schema::throttles::window_started_at.eq(crate::now()),
+                ))
+                .execute(c)
+        };
+        write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| insert(c, "a")).unwrap();
+        let failed = write_transaction::<(), diesel::result::Error, _>(&mut conn, |c| {
+            insert(c, "b")?;
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(failed.is_err());
+        assert_eq!(count(&mut conn), 1);
+        // Nested transactions inside become savepoints.
+        write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| c.transaction(|c| insert(c, "c"))).unwrap();
+        assert_eq!(count(&mut conn), 2);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,58 @@
+//! Typed ids. Stored as text (UUID v7: time-ordered, so ids double as a stable sort key).
+
+use std::fmt;
+
+macro_rules! typed_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh id.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+
+            /// Parses an id given by a client; `None` if it is not a UUID.
+            pub fn parse(s: &str) -> Option<Self> {
+                uuid::Uuid::parse_str(s).ok().map(|u| Self(u.hyphenated().to_string()))
+            }
+
+            /// Wraps an id read from the database.
+            pub fn from_db(s: String) -> Self {
+                Self(s)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// An organization: province, city, county or enterprise.
+    OrgId
+);
+typed_id!(
+    /// A login account of any role.
+    AccountId
+);
+typed_id!(
+    /// One login session (a family of refresh tokens).
+    SessionId
+);

@@ -1,0 +1,66 @@
+//! Sanda's database layer: the schema, the row types and plain query functions.
+//!
+//! Every function takes `&mut DbConn`, so several compose inside one transaction, and
+//! returns `Result<_, DbError>`. Reads of anything that belongs to an organization take a
+//! [`Jurisdiction`]: there is no way to read across jurisdictions by forgetting a check.
+
+pub mod account;
+pub mod crypto;
+pub mod db;
+pub mod ids;
+pub mod organization;
+pub mod page;
+pub mod schema;
+pub mod scope;
+pub mod session;
+pub mod throttle;
+
+pub use crypto::Cipher;
+pub use db::{Backend, DbConn, DbPool, DbUrl};
+pub use ids::{AccountId, OrgId, SessionId};
+pub use page::{Cursor, Page, PageRequest};
+pub use scope::Jurisdiction;
+
+/// The current time as stored: UTC, microsecond precision (what both backends keep).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::Duration::microseconds(1)).unwrap_or(now)
+}
+
+/// What can go wrong in the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No such row, or a row outside the caller's jurisdiction (the two are not told apart).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; `what` names the rule (e.g. `organizations.credit_code`).
+    #[error("conflicts with an existing record ({what})")]
+    Conflict { what: String },
+    /// Every pooled connection is busy: the caller should retry shortly.
+    #[error("no database connection available")]
+    PoolExhausted(#[source] diesel::r2d2::PoolError),
+    #[error("stored data could not be decrypted or decoded")]
+    Corrupt(String),
+    #[error("database error")]
+    Query(#[source] diesel::result::Error),
+    #[error("database connection failed")]
+    Connection(#[source] diesel::ConnectionError),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => DbError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => DbError::Conflict {
+                what: info
+                    .constraint_name()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| info.message().trim_start_matches("UNIQUE constraint failed: ").to_owned()),
+            },
+            other => DbError::Query(other),
+        }
+    }
+}
