@@ -1,0 +1,21 @@
+//! Sanda's HTTP layer: routes, authentication, errors and the OpenAPI contract. Domain
+//! rules live in `exam`, storage in `models`; a handler extracts, authorizes, calls them
+//! and maps the result to a response.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::{Application, Options};

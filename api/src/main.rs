@@ -1,1 +1,5 @@
-fn main() {}
+//! The `sanda` server binary.
+
+fn main() -> std::process::ExitCode {
+    api::cli::main()
+}

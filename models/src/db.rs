@@ -136,6 +136,17 @@ pub fn get(pool: &DbPool) -> Result<PooledConn, DbError> {
     pool.get().map_err(DbError::PoolExhausted)
 }
 
+/// Creates an empty PostgreSQL database `name` through the server at `url` (for test
+/// suites and set-up scripts); `name` must be a plain identifier.
+pub fn create_postgres_database(url: &str, name: &str) -> Result<(), DbError> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(DbError::Migration(format!("not a plain database name: {name:?}")));
+    }
+    let mut conn = PgConnection::establish(url).map_err(DbError::Connection)?;
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    Ok(())
+}
+
 /// Runs pending migrations. On PostgreSQL an advisory lock keeps several servers starting
 /// at once from migrating together.
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
@@ -181,6 +192,11 @@ where
 }
 
 impl DbConn {
+    /// Checks that the database answers.
+    pub fn ping(&mut self) -> Result<(), DbError> {
+        Ok(self.batch_execute("SELECT 1")?)
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,

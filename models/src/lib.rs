@@ -21,6 +21,9 @@ pub use ids::{AccountId, OrgId, SessionId};
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Jurisdiction;
 
+/// Diesel's query error, for callers that run their own transactions.
+pub type QueryError = diesel::result::Error;
+
 /// The current time as stored: UTC, microsecond precision (what both backends keep).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();

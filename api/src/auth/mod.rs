@@ -1,0 +1,8 @@
+//! Authentication: password hashing, tokens, the principal extractor and login throttling.
+
+pub mod password;
+pub mod principal;
+pub mod throttle;
+pub mod tokens;
+
+pub use principal::{AnyPrincipal, Principal};

@@ -1,0 +1,67 @@
+//! Password hashing with Argon2id, and generated passwords.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use crate::error::ApiError;
+
+/// Hashes a password (Argon2id, the crate's default cost). Slow by design: call it on
+/// the blocking pool.
+pub fn hash(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))
+}
+
+/// Whether `password` matches `hash`. A malformed hash never matches.
+pub fn verify(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash to verify against when the account does not exist, so that an unknown username
+/// takes as long as a wrong password.
+pub static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash("sanda-no-such-account-1").unwrap_or_default());
+
+/// Letters and digits without look-alikes (0/O, 1/I/l).
+const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A random password of `len` characters (at least 8) with letters and digits, easy to copy by hand.
+pub fn generate(len: usize) -> String {
+    let len = len.max(8);
+    let mut rng = rand::rngs::OsRng;
+    let mut chars: Vec<u8> = (0..len - 2).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())]).collect();
+    chars.push(b"abcdefghjkmnpqrstuvwxyz"[rng.gen_range(0..23)]);
+    chars.push(b"23456789"[rng.gen_range(0..8)]);
+    chars.shuffle(&mut rng);
+    String::from_utf8(chars).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_verify() {
+        let h = hash("anquan2026").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("anquan2026", &h));
+        assert!(!verify("anquan2027", &h));
+        assert!(!verify("anquan2026", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        for _ in 0..200 {
+            let p = generate(12);
+            assert_eq!(p.len(), 12);
+            assert!(exam::NewPassword::parse(&p).is_ok(), "{p}");
+        }
+    }
+}

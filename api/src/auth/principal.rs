@@ -1,0 +1,139 @@
+//! Who is calling: the one place where a bearer token becomes an account, a role and a
+//! jurisdiction.
+//!
+//! Handlers take [`Principal`]: a live session of an active account that has set its own
+//! password. [`AnyPrincipal`] also admits an account that must still change its initial
+//! password, and is used only by the few operations such an account needs (who am I,
+//! change password, log out). The jurisdiction comes from here and nowhere else.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use exam::access::Relation;
+use exam::Role;
+use models::organization::{self, Organization};
+use models::{account, session, AccountId, Jurisdiction, SessionId};
+
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct AnyPrincipal {
+    pub account_id: AccountId,
+    pub role: Role,
+    pub session_id: Option<SessionId>,
+    pub org: Organization,
+    pub must_change_password: bool,
+    scope: Jurisdiction,
+}
+
+impl AnyPrincipal {
+    /// The subtree this caller may see.
+    pub fn scope(&self) -> &Jurisdiction {
+        &self.scope
+    }
+
+    /// Where an organization read through [`Self::scope`] stands relative to the caller.
+    pub fn relation(&self, org: &Organization) -> Result<Relation, ApiError> {
+        self.scope.relation(org).ok_or_else(ApiError::not_found)
+    }
+
+    /// Refuses with 403 unless the caller's role passes `allowed`.
+    pub fn require(&self, allowed: impl FnOnce(Role) -> bool) -> Result<(), ApiError> {
+        if allowed(self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// An authenticated caller that has already changed its initial password.
+#[derive(Debug, Clone)]
+pub struct Principal(pub AnyPrincipal);
+
+impl std::ops::Deref for Principal {
+    type Target = AnyPrincipal;
+    fn deref(&self) -> &AnyPrincipal {
+        &self.0
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| ApiError::new(Code::Unauthenticated))?;
+    let value = value.to_str().map_err(|_| ApiError::new(Code::InvalidToken))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| ApiError::new(Code::InvalidToken))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::new(Code::InvalidToken));
+    }
+    Ok(token.trim().to_owned())
+}
+
+async fn authenticate(req: HttpRequest) -> Result<AnyPrincipal, ApiError> {
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal(std::io::Error::other("no app state")))?;
+    let claims = state.tokens.decode(&bearer(&req)?)?;
+    let account_id = AccountId::parse(&claims.sub).ok_or_else(|| ApiError::new(Code::InvalidToken))?;
+    let session_id = match &claims.sid {
+        Some(s) => Some(SessionId::parse(s).ok_or_else(|| ApiError::new(Code::InvalidToken))?),
+        None => None,
+    };
+    let sid = session_id.clone();
+    state
+        .db(move |conn, cipher| {
+            let acc = account::get_unscoped(conn, &account_id).map_err(|e| match e {
+                models::DbError::NotFound => ApiError::new(Code::InvalidToken),
+                other => other.into(),
+            })?;
+            if !acc.active || acc.token_epoch != claims.epoch || acc.role.as_str() != claims.role {
+                return Err(ApiError::new(Code::TokenRevoked));
+            }
+            match &sid {
+                Some(sid) => {
+                    let s = session::get(conn, sid)?.ok_or_else(|| ApiError::new(Code::TokenRevoked))?;
+                    if s.account_id != acc.id.as_str() || !s.is_live(models::now()) {
+                        return Err(ApiError::new(Code::TokenRevoked));
+                    }
+                }
+                // Only integration clients hold tokens without a session.
+                None if acc.role != Role::IntegrationClient => return Err(ApiError::new(Code::InvalidToken)),
+                None => {}
+            }
+            let org = organization::get_unscoped(conn, cipher, &acc.organization_id)?;
+            Ok(AnyPrincipal {
+                account_id: acc.id,
+                role: acc.role,
+                session_id: sid,
+                scope: Jurisdiction::of(&org),
+                org,
+                must_change_password: acc.must_change_password,
+            })
+        })
+        .await
+}
+
+impl FromRequest for AnyPrincipal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let p = authenticate(req).await?;
+            if p.must_change_password {
+                return Err(ApiError::new(Code::PasswordChangeRequired));
+            }
+            Ok(Principal(p))
+        })
+    }
+}

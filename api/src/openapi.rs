@@ -1,0 +1,64 @@
+//! The OpenAPI 3.1 contract, generated from the handlers' annotations. `openapi.yaml` at
+//! the repository root is this document; a test fails when the two differ.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Sanda API",
+        description = "三大（大学习、大培训、大考试）: registration, face verification, exams and reporting for work-safety training campaigns. Errors are `{code, message, field?}`; messages are Chinese unless `Accept-Language` prefers English.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::auth::login::login,
+        routes::auth::refresh::refresh_token,
+        routes::auth::logout::logout,
+        routes::auth::client_token::issue_client_token,
+        routes::me::get::get_me,
+        routes::me::change_password::change_password,
+        routes::organizations::create::create_organization,
+        routes::organizations::list::list_organizations,
+        routes::organizations::get::get_organization,
+        routes::organizations::update::update_organization,
+        routes::staff_accounts::create::create_staff_account,
+        routes::staff_accounts::list::list_staff_accounts,
+        routes::integration_clients::create::create_integration_client,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login, token refresh and logout"),
+        (name = "me", description = "The caller's own account"),
+        (name = "organizations", description = "Province → city → county/district → enterprise"),
+        (name = "staff accounts", description = "Bureau admins, enterprise admins and proctors"),
+        (name = "integration clients", description = "The provincial platform's machine accounts"),
+        (name = "health", description = "Probes for the load balancer"),
+    )
+)]
+pub struct ApiDoc;
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The contract as YAML, exactly as committed in `openapi.yaml`.
+pub fn yaml() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.to_yaml().unwrap_or_else(|e| format!("# failed to render: {e}\n"))
+}

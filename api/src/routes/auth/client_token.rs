@@ -1,0 +1,61 @@
+use actix_web::{web, HttpRequest};
+use exam::Role;
+use models::account;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{password, throttle};
+use crate::error::{ApiError, Code, ErrorBody};
+use crate::extract::Json;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTokenRequest {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientTokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    pub expires_in: i64,
+}
+
+/// Issue an access token to an integration client (the provincial platform) for its
+/// client id and secret. There is no refresh token: the client asks again.
+#[utoipa::path(post, path = "/api/v1/auth/client-token", operation_id = "issueClientToken", tag = "auth",
+    request_body = ClientTokenRequest,
+    responses(
+        (status = 200, body = ClientTokenResponse), (status = 400, body = ErrorBody),
+        (status = 401, description = "invalid_credentials", body = ErrorBody),
+        (status = 403, description = "account_disabled", body = ErrorBody),
+        (status = 429, description = "too_many_attempts", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn issue_client_token(state: web::Data<AppState>, req: HttpRequest, body: Json<ClientTokenRequest>) -> Result<web::Json<ClientTokenResponse>, ApiError> {
+    let ClientTokenRequest { client_id, client_secret } = body.0;
+    let client_id = client_id.trim().to_ascii_lowercase();
+    let address = throttle::client_address(&req, state.settings.trust_forwarded_for);
+    let keys = state.tokens.clone();
+    state
+        .db(move |conn, cipher| {
+            let limits = throttle::Keys::new(cipher, &client_id, &address);
+            limits.check(conn)?;
+            let found = account::find_by_username(conn, &client_id)?.filter(|a| a.role == Role::IntegrationClient);
+            let hash = found.as_ref().map_or(password::DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
+            let Some(acc) = found.as_ref().filter(|_| password::verify(&client_secret, hash)) else {
+                limits.fail(conn)?;
+                return Err(ApiError::new(Code::InvalidCredentials));
+            };
+            limits.succeed(conn)?;
+            if !acc.active {
+                return Err(ApiError::new(Code::AccountDisabled));
+            }
+            let (access_token, expires_in) = keys.issue(acc.id.as_str(), None, acc.role, acc.token_epoch)?;
+            Ok(ClientTokenResponse { access_token, token_type: "Bearer", expires_in })
+        })
+        .await
+        .map(web::Json)
+}

@@ -1,0 +1,124 @@
+//! Configuration, read once at start-up from environment variables. No global: tests
+//! build [`Settings`] directly.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `SANDA_BIND` | `127.0.0.1:8080` | listen address |
+//! | `SANDA_DATA_DIR` | `./data` | the SQLite file, generated keys, anything kept on disk |
+//! | `DATABASE_URL` | `sqlite://<data dir>/sanda.db` | `postgres://…` selects PostgreSQL |
+//! | `SANDA_DB_POOL_SIZE` | 8 (SQLite), 16 (PostgreSQL) | connections per server |
+//! | `SANDA_JWT_SECRET` | generated into `<data dir>/keys/jwt.key` | signs access tokens; the same on every server |
+//! | `SANDA_DATA_KEY` | generated into `<data dir>/keys/data.key` | base64 of 32 bytes; encrypts personal data at rest |
+//! | `SANDA_ACCESS_TOKEN_TTL_SECS` | 900 | lifetime of an access token |
+//! | `SANDA_REFRESH_TOKEN_TTL_SECS` | 2592000 (30 days) | lifetime of a login session |
+//! | `SANDA_ADMIN_USERNAME` | `admin` | the province admin created on first start |
+//! | `SANDA_ADMIN_PASSWORD` | generated and printed once | its password |
+//! | `SANDA_PROVINCE_NAME` | `山东省应急管理厅` | the root organization created on first start |
+//! | `SANDA_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (only behind a trusted load balancer) |
+//! | `SANDA_MAX_BODY_BYTES` | 65536 | largest JSON request body |
+//! | `SANDA_WORKERS` | number of cores | HTTP worker threads |
+//! | `LOG_FORMAT` | `text` | `json` for one JSON object per line |
+//! | `RUST_LOG` | `info` | log filter |
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_SQLITE_POOL: u32 = 8;
+pub const DEFAULT_POSTGRES_POOL: u32 = 16;
+pub const DEFAULT_ACCESS_TTL_SECS: i64 = 900;
+pub const DEFAULT_REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
+pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
+pub const DEFAULT_PROVINCE_NAME: &str = "山东省应急管理厅";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub db_pool_size: u32,
+    pub jwt_secret: Option<SecretString>,
+    pub data_key: Option<SecretString>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub admin_username: String,
+    pub admin_password: Option<SecretString>,
+    pub province_name: String,
+    pub trust_forwarded_for: bool,
+    pub max_body_bytes: usize,
+    pub workers: usize,
+}
+
+/// A variable that is set but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}: {problem}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, SettingsError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| SettingsError { name, problem: format!("{e} (got {v:?})") }),
+    }
+}
+
+impl Settings {
+    /// Reads the environment; every variable has a default.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let data_dir = PathBuf::from(var("SANDA_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("sanda.db").display()));
+        let default_pool = if models::DbUrl::parse(&database_url).backend() == models::Backend::Postgres {
+            DEFAULT_POSTGRES_POOL
+        } else {
+            DEFAULT_SQLITE_POOL
+        };
+        let trust = var("SANDA_TRUST_FORWARDED_FOR").unwrap_or_default();
+        let trust_forwarded_for = match trust.trim().to_ascii_lowercase().as_str() {
+            "" | "0" | "false" | "no" => false,
+            "1" | "true" | "yes" => true,
+            other => {
+                return Err(SettingsError { name: "SANDA_TRUST_FORWARDED_FOR", problem: format!("expected true or false, got {other:?}") })
+            }
+        };
+        let settings = Self {
+            bind: var("SANDA_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+            data_dir,
+            database_url,
+            db_pool_size: parsed("SANDA_DB_POOL_SIZE", default_pool)?,
+            jwt_secret: var("SANDA_JWT_SECRET").map(SecretString::from),
+            data_key: var("SANDA_DATA_KEY").map(SecretString::from),
+            access_ttl_secs: parsed("SANDA_ACCESS_TOKEN_TTL_SECS", DEFAULT_ACCESS_TTL_SECS)?,
+            refresh_ttl_secs: parsed("SANDA_REFRESH_TOKEN_TTL_SECS", DEFAULT_REFRESH_TTL_SECS)?,
+            admin_username: var("SANDA_ADMIN_USERNAME").unwrap_or_else(|| DEFAULT_ADMIN_USERNAME.into()),
+            admin_password: var("SANDA_ADMIN_PASSWORD").map(SecretString::from),
+            province_name: var("SANDA_PROVINCE_NAME").unwrap_or_else(|| DEFAULT_PROVINCE_NAME.into()),
+            trust_forwarded_for,
+            max_body_bytes: parsed("SANDA_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
+            workers: parsed("SANDA_WORKERS", std::thread::available_parallelism().map_or(2, |n| n.get()))?,
+        };
+        if settings.db_pool_size == 0 {
+            return Err(SettingsError { name: "SANDA_DB_POOL_SIZE", problem: "must be at least 1".into() });
+        }
+        if settings.access_ttl_secs < 30 || settings.refresh_ttl_secs < settings.access_ttl_secs {
+            return Err(SettingsError {
+                name: "SANDA_ACCESS_TOKEN_TTL_SECS",
+                problem: "must be at least 30 and not longer than the refresh lifetime".into(),
+            });
+        }
+        Ok(settings)
+    }
+}

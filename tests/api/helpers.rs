@@ -1,0 +1,199 @@
+//! `TestApp`: a running server and request helpers.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use api::{Application, Options, Settings};
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "Province-admin-2026";
+pub const STAFF_PASSWORD: &str = "Changed-pass-2026";
+pub const JWT_SECRET_B64: &str = "c2FuZGEtdGVzdC1qd3Qtc2VjcmV0LTMyLWJ5dGVzISE=";
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+    pub admin_token: String,
+}
+
+/// A response: status, headers and JSON body (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Res {
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    /// Asserts an error response with this status and code, and returns the body.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Value {
+        let body = self.expect(status);
+        assert_eq!(body["code"], code, "body: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "no message: {body}");
+        body
+    }
+}
+
+pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        database_url,
+        db_pool_size: 4,
+        jwt_secret: Some(SecretString::from(JWT_SECRET_B64)),
+        data_key: None,
+        access_ttl_secs: 900,
+        refresh_ttl_secs: 3600,
+        admin_username: ADMIN.into(),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
+        province_name: "山东省应急管理厅".into(),
+        trust_forwarded_for: true,
+        max_body_bytes: 64 * 1024,
+        workers: 2,
+    }
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
+pub fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(base) => {
+            let name = format!("sanda_t_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
+            models::db::create_postgres_database(&base, &name).expect("create test database");
+            let (prefix, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL needs a database path");
+            format!("{prefix}/{name}")
+        }
+        None => format!("sqlite://{}", dir.join("sanda.db").display()),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database(dir.path());
+        let mut settings = test_settings(dir.path(), database_url.clone());
+        tweak(&mut settings);
+        let app = Application::build(settings, Options::default()).await.expect("server starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let mut app = Self { base, client, dir, database_url, admin_token: String::new() };
+        app.admin_token = app.login(ADMIN, ADMIN_PASSWORD).await.expect(200)["access_token"].as_str().expect("token").to_owned();
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a request; `token` as bearer, `body` as JSON.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::finish(req).await
+    }
+
+    pub async fn finish(req: reqwest::RequestBuilder) -> Res {
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.send(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Res {
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await
+    }
+
+    pub async fn province_id(&self) -> String {
+        self.get("/api/v1/me", &self.admin_token).await.expect(200)["organization"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates a bureau (city or county) under `parent`; returns its id.
+    pub async fn bureau(&self, token: &str, parent: &str, name: &str) -> String {
+        let body = self.post("/api/v1/organizations", token, json!({"parent_id": parent, "name": name})).await.expect(201);
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates an enterprise under a county; returns its id.
+    pub async fn enterprise(&self, token: &str, county: &str, name: &str) -> String {
+        let body = self
+            .post(
+                "/api/v1/organizations",
+                token,
+                json!({"parent_id": county, "name": name, "credit_code": credit_code(),
+                       "industry": "hazardous_chemicals", "size_class": "above_scale",
+                       "contact_name": "李四", "contact_phone": "13805391234"}),
+            )
+            .await
+            .expect(201);
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates a staff account, changes its initial password, and returns an access token.
+    pub async fn staff(&self, creator: &str, org: &str, role: &str) -> String {
+        let username = format!("u{}-{}", SEQ.fetch_add(1, Ordering::SeqCst), role.replace('_', "-"));
+        let created = self
+            .post("/api/v1/staff-accounts", creator, json!({"organization_id": org, "username": username, "display_name": "测试员", "role": role}))
+            .await
+            .expect(201);
+        let initial = created["initial_password"].as_str().expect("generated password").to_owned();
+        let first = self.login(&username, &initial).await.expect(200);
+        assert_eq!(first["must_change_password"], true);
+        let changed = self
+            .post("/api/v1/me/password", first["access_token"].as_str().expect("token"), json!({"current_password": initial, "new_password": STAFF_PASSWORD}))
+            .await
+            .expect(200);
+        changed["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+/// A fresh, valid unified social credit code.
+pub fn credit_code() -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let n = SEQ.fetch_add(1, Ordering::SeqCst) as usize + std::process::id() as usize * 7;
+    let mut body = b"91371302MA3".to_vec();
+    let mut x = n;
+    for _ in 0..6 {
+        body.push(A[x % 31]);
+        x /= 31;
+    }
+    let check = exam::credit_code::check_character(&body).expect("alphabet");
+    format!("{}{check}", String::from_utf8(body).expect("ascii"))
+}

@@ -1,0 +1,145 @@
+//! Probes, metrics, request ids, the docs page and start-up behaviour.
+
+use api::{Application, Options};
+use serde_json::json;
+
+use crate::helpers::{test_settings, TestApp};
+
+#[actix_web::test]
+async fn probes_answer() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "ready");
+}
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let ok = app.get("/api/v1/me", &app.admin_token).await;
+    let err = app.get("/api/v1/organizations/not-an-id", &app.admin_token).await;
+    for res in [ok, err] {
+        let id = res.headers.get("x-request-id").expect("x-request-id header").to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    }
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_per_route() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/me", &app.admin_token).await.expect(200);
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("sanda_http_requests_total"), "{text}");
+    assert!(text.contains(r#"endpoint="/api/v1/me""#), "{text}");
+    assert!(text.contains("sanda_http_requests_duration_seconds_bucket"), "{text}");
+}
+
+#[actix_web::test]
+async fn contract_and_docs_are_served() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/openapi.yaml")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let served = res.text().await.unwrap();
+    assert_eq!(served, api::openapi::yaml());
+    let docs = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("<html"));
+}
+
+#[actix_web::test]
+async fn unknown_routes_get_a_json_404() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/nothing-here", &app.admin_token).await.expect_error(404, "route_not_found");
+}
+
+#[actix_web::test]
+async fn first_start_creates_the_province_and_its_admin_once() {
+    let app = TestApp::spawn().await;
+    let me = app.get("/api/v1/me", &app.admin_token).await.expect(200);
+    assert_eq!(me["role"], "province_admin");
+    assert_eq!(me["organization"]["level"], "province");
+    assert_eq!(me["organization"]["name"], "山东省应急管理厅");
+    assert_eq!(me["must_change_password"], false);
+    // A second server on the same database creates nothing new.
+    let settings = test_settings(app.dir.path(), app.database_url.clone());
+    let second = Application::build(settings, Options { demo: true }).await.unwrap();
+    drop(second);
+    let orgs = app.get("/api/v1/organizations?level=province", &app.admin_token).await.expect(200);
+    assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
+    // The demo data is there, with a login per role.
+    let cities = app.get("/api/v1/organizations?level=city", &app.admin_token).await.expect(200);
+    assert_eq!(cities["items"][0]["name"], "临沂市应急管理局");
+    let counties = app
+        .get(&format!("/api/v1/organizations?parent_id={}&limit=200", cities["items"][0]["id"].as_str().unwrap()), &app.admin_token)
+        .await
+        .expect(200);
+    let names: Vec<&str> = counties["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"兰山区应急管理局") && names.contains(&"临沂高新技术产业开发区应急管理局"), "{names:?}");
+    let staff = app.get("/api/v1/staff-accounts?limit=200", &app.admin_token).await.expect(200);
+    let roles: Vec<&str> = staff["items"].as_array().unwrap().iter().map(|a| a["role"].as_str().unwrap()).collect();
+    for role in ["province_admin", "city_admin", "county_admin", "enterprise_admin", "proctor"] {
+        assert!(roles.contains(&role), "{role} missing from {roles:?}");
+    }
+}
+
+#[actix_web::test]
+async fn a_generated_first_password_must_be_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path(), crate::helpers::fresh_database(dir.path()));
+    settings.admin_password = None;
+    let state = api::startup::prepare(&settings, Options::default()).unwrap();
+    let mut conn = models::db::get(&state.pool).unwrap();
+    let admin = models::account::find_by_username(&mut conn, "admin").unwrap().expect("first admin");
+    assert_eq!(admin.role, exam::Role::ProvinceAdmin);
+    assert!(admin.must_change_password);
+    // `sanda admin create` goes through the same code: its one-time password works once
+    // and then only for changing it.
+    let created = api::bootstrap::create_province_admin(&mut conn, &state.cipher, &settings, "second.admin", None).unwrap();
+    drop(conn);
+    let once = created.generated_password.expect("generated");
+    let app = Application::build(settings, Options::default()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let tokens: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "second.admin", "password": once}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tokens["must_change_password"], true);
+    let token = tokens["access_token"].as_str().unwrap();
+    let blocked = client.get(format!("{base}/api/v1/organizations")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(blocked.status(), 403);
+    assert_eq!(blocked.json::<serde_json::Value>().await.unwrap()["code"], "password_change_required");
+    let me = client.get(format!("{base}/api/v1/me")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+}
+
+#[actix_web::test]
+async fn personal_data_is_not_stored_in_the_clear() {
+    let app = TestApp::spawn().await;
+    if !app.database_url.starts_with("sqlite") {
+        return; // the file check applies to the embedded database
+    }
+    let province = app.province_id().await;
+    let city = app.bureau(&app.admin_token, &province, "临沂市应急管理局").await;
+    let county = app.bureau(&app.admin_token, &city, "兰山区应急管理局").await;
+    let ent = app.enterprise(&app.admin_token, &county, "临沂鲁兴化工有限公司").await;
+    let full = app.get(&format!("/api/v1/organizations/{ent}"), &app.admin_token).await.expect(200);
+    assert_eq!(full["contact_phone"], "13805391234");
+    let mut bytes = Vec::new();
+    for f in ["sanda.db", "sanda.db-wal"] {
+        if let Ok(b) = std::fs::read(app.dir.path().join(f)) {
+            bytes.extend(b);
+        }
+    }
+    let name = "临沂鲁兴化工有限公司".as_bytes();
+    assert!(bytes.windows(name.len()).any(|w| w == name), "the check reads the database");
+    assert!(!bytes.windows(11).any(|w| w == b"13805391234"), "a phone number is stored in the clear");
+}
