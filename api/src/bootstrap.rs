@@ -31,7 +31,13 @@ pub struct CreatedAdmin {
 
 /// Creates a province admin in the root organization. Without a configured password one
 /// is generated, and must be changed at first login.
-pub fn create_province_admin(conn: &mut DbConn, cipher: &Cipher, settings: &Settings, username: &str, given: Option<&str>) -> Result<CreatedAdmin, ApiError> {
+pub fn create_province_admin(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    settings: &Settings,
+    username: &str,
+    given: Option<&str>,
+) -> Result<CreatedAdmin, ApiError> {
     let province = ensure_province(conn, cipher, settings)?;
     let username = Username::parse(username).map_err(|e| ApiError::invalid("username", e))?;
     let (password, generated) = match given {

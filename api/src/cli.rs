@@ -64,7 +64,9 @@ pub fn main() -> ExitCode {
             print!("{}", crate::openapi::yaml());
             Ok(())
         }
-        Some(Command::Admin { command: AdminCommand::Create { username, password } }) => create_admin(&settings, &username, password.as_deref()),
+        Some(Command::Admin { command: AdminCommand::Create { username, password } }) => {
+            create_admin(&settings, &username, password.as_deref())
+        }
         Some(Command::Demo) => serve(settings, Options { demo: true }),
         Some(Command::Serve { demo }) => serve(settings, Options { demo: demo || cli.demo }),
         None => serve(settings, Options { demo: cli.demo }),

@@ -44,13 +44,62 @@ struct DemoEnterprise {
 }
 
 const ENTERPRISES: &[DemoEnterprise] = &[
-    DemoEnterprise { county: "罗庄区应急管理局", name: "临沂鲁兴化工有限公司", code17: "91371311MA3C2H7K1", industry: Industry::HazardousChemicals, size: SizeClass::AboveScale, address: "临沂市罗庄区化工园区纬一路8号" },
-    DemoEnterprise { county: "兰山区应急管理局", name: "临沂金盾烟花爆竹经营有限公司", code17: "91371302MA3D4F2N5", industry: Industry::Fireworks, size: SizeClass::BelowScale, address: "临沂市兰山区金雀山路66号" },
-    DemoEnterprise { county: "兰山区应急管理局", name: "临沂华盛商贸有限公司", code17: "91371302MA3E8K6P2", industry: Industry::Commerce, size: SizeClass::BelowScale, address: "临沂市兰山区通达路19号" },
-    DemoEnterprise { county: "沂水县应急管理局", name: "沂水石岭矿业有限公司", code17: "91371323MA3F1G9Q7", industry: Industry::NonCoalMining, size: SizeClass::AboveScale, address: "临沂市沂水县许家湖镇石岭村" },
-    DemoEnterprise { county: "河东区应急管理局", name: "临沂钢联冶金有限公司", code17: "91371312MA3G5T3R4", industry: Industry::Metallurgy, size: SizeClass::AboveScale, address: "临沂市河东区工业园区钢城路1号" },
-    DemoEnterprise { county: "费县应急管理局", name: "费县新型建材有限公司", code17: "91371325MA3H7W8U6", industry: Industry::BuildingMaterials, size: SizeClass::AboveScale, address: "临沂市费县探沂镇建材路3号" },
-    DemoEnterprise { county: "临沂高新技术产业开发区应急管理局", name: "临沂恒达机械制造有限公司", code17: "91371300MA3J2X5Y8", industry: Industry::Machinery, size: SizeClass::BelowScale, address: "临沂高新区科技大道88号" },
+    DemoEnterprise {
+        county: "罗庄区应急管理局",
+        name: "临沂鲁兴化工有限公司",
+        code17: "91371311MA3C2H7K1",
+        industry: Industry::HazardousChemicals,
+        size: SizeClass::AboveScale,
+        address: "临沂市罗庄区化工园区纬一路8号",
+    },
+    DemoEnterprise {
+        county: "兰山区应急管理局",
+        name: "临沂金盾烟花爆竹经营有限公司",
+        code17: "91371302MA3D4F2N5",
+        industry: Industry::Fireworks,
+        size: SizeClass::BelowScale,
+        address: "临沂市兰山区金雀山路66号",
+    },
+    DemoEnterprise {
+        county: "兰山区应急管理局",
+        name: "临沂华盛商贸有限公司",
+        code17: "91371302MA3E8K6P2",
+        industry: Industry::Commerce,
+        size: SizeClass::BelowScale,
+        address: "临沂市兰山区通达路19号",
+    },
+    DemoEnterprise {
+        county: "沂水县应急管理局",
+        name: "沂水石岭矿业有限公司",
+        code17: "91371323MA3F1G9Q7",
+        industry: Industry::NonCoalMining,
+        size: SizeClass::AboveScale,
+        address: "临沂市沂水县许家湖镇石岭村",
+    },
+    DemoEnterprise {
+        county: "河东区应急管理局",
+        name: "临沂钢联冶金有限公司",
+        code17: "91371312MA3G5T3R4",
+        industry: Industry::Metallurgy,
+        size: SizeClass::AboveScale,
+        address: "临沂市河东区工业园区钢城路1号",
+    },
+    DemoEnterprise {
+        county: "费县应急管理局",
+        name: "费县新型建材有限公司",
+        code17: "91371325MA3H7W8U6",
+        industry: Industry::BuildingMaterials,
+        size: SizeClass::AboveScale,
+        address: "临沂市费县探沂镇建材路3号",
+    },
+    DemoEnterprise {
+        county: "临沂高新技术产业开发区应急管理局",
+        name: "临沂恒达机械制造有限公司",
+        code17: "91371300MA3J2X5Y8",
+        industry: Industry::Machinery,
+        size: SizeClass::BelowScale,
+        address: "临沂高新区科技大道88号",
+    },
 ];
 
 /// A demo account and its freshly drawn password.
@@ -66,15 +115,30 @@ fn org_name(s: &str) -> Result<OrgName, ApiError> {
     OrgName::parse(s).map_err(|e| ApiError::invalid("name", e))
 }
 
-fn child(conn: &mut DbConn, cipher: &Cipher, parent: &Organization, new: NewOrganization) -> Result<Organization, ApiError> {
+fn child(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    parent: &Organization,
+    new: NewOrganization,
+) -> Result<Organization, ApiError> {
     if let Some(existing) = organization::child_named(conn, cipher, &parent.id, new.name.as_str())? {
         return Ok(existing);
     }
     Ok(organization::create_child(conn, cipher, parent, new)?)
 }
 
-fn login(conn: &mut DbConn, org: &Organization, role: Role, username: &str, display: &str) -> Result<DemoLogin, ApiError> {
-    let secret = if role == Role::IntegrationClient { crate::routes::auth::client_token_secret() } else { password::generate(12) };
+fn login(
+    conn: &mut DbConn,
+    org: &Organization,
+    role: Role,
+    username: &str,
+    display: &str,
+) -> Result<DemoLogin, ApiError> {
+    let secret = if role == Role::IntegrationClient {
+        crate::routes::auth::client_token_secret()
+    } else {
+        password::generate(12)
+    };
     let hash = password::hash(&secret)?;
     match account::find_by_username(conn, username)? {
         Some(existing) => account::set_password(conn, &existing.id, &hash, false)?,
@@ -115,17 +179,24 @@ pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<V
         for (i, e) in ENTERPRISES.iter().enumerate() {
             let check = check_character(e.code17.as_bytes()).ok_or_else(ApiError::not_found)?;
             let mut new = NewOrganization::named(org_name(e.name)?);
-            new.credit_code = Some(CreditCode::parse(&format!("{}{check}", e.code17)).map_err(|err| ApiError::invalid("credit_code", err))?);
+            new.credit_code = Some(
+                CreditCode::parse(&format!("{}{check}", e.code17))
+                    .map_err(|err| ApiError::invalid("credit_code", err))?,
+            );
             new.industry = Some(e.industry);
             new.size_class = Some(e.size);
             new.address = Some(e.address.into());
             new.contact_name = Some("安全员".into());
-            new.contact_phone = Some(ContactPhone::parse(&format!("1380539{:04}", 1001 + i)).map_err(|err| ApiError::invalid("contact_phone", err))?);
+            new.contact_phone = Some(
+                ContactPhone::parse(&format!("1380539{:04}", 1001 + i))
+                    .map_err(|err| ApiError::invalid("contact_phone", err))?,
+            );
             enterprises.push(child(conn, cipher, &county(e.county)?, new)?);
         }
         let lanshan = county("兰山区应急管理局")?;
         let luozhuang = county("罗庄区应急管理局")?;
-        let huasheng = enterprises.iter().find(|e| e.name == "临沂华盛商贸有限公司").cloned().ok_or_else(ApiError::not_found)?;
+        let huasheng =
+            enterprises.iter().find(|e| e.name == "临沂华盛商贸有限公司").cloned().ok_or_else(ApiError::not_found)?;
         Ok(vec![
             login(conn, &province, Role::ProvinceAdmin, "demo.province", "省厅演示管理员")?,
             login(conn, &city, Role::CityAdmin, "demo.city", "临沂市演示管理员")?,

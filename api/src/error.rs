@@ -158,7 +158,13 @@ impl ApiError {
         let base = if english { self.code.message_en() } else { self.code.message_zh() };
         let detail = self.detail.as_ref().map(|d| match d {
             Detail::Value(v) => value_message(v, english),
-            Detail::Text { zh, en } => if english { en.clone() } else { zh.clone() },
+            Detail::Text { zh, en } => {
+                if english {
+                    en.clone()
+                } else {
+                    zh.clone()
+                }
+            }
             Detail::Parser(p) => p.clone(),
         });
         let message = match (&self.field, detail) {
@@ -185,7 +191,9 @@ fn value_message(e: &ValueError, english: bool) -> String {
         ValueError::TooShort { min } => format!("过短（至少 {min} 个字符）"),
         ValueError::BadCharacters => "含有不允许的字符".into(),
         ValueError::WrongLength { expected } => format!("长度不正确（应为 {expected} 位）"),
-        ValueError::BadCheckCharacter { expected } => format!("校验位不正确（按国家标准应为 {expected}），请核对是否输错"),
+        ValueError::BadCheckCharacter { expected } => {
+            format!("校验位不正确（按国家标准应为 {expected}），请核对是否输错")
+        }
         ValueError::UnknownVariant => "不是允许的取值".into(),
         ValueError::Weak(why) => match *why {
             "needs at least one letter and one digit" => "强度不够：须同时包含字母和数字".into(),

@@ -103,7 +103,9 @@ impl PageParams {
         }
         let after = match cursor {
             None | Some("") => None,
-            Some(c) => Some(models::Cursor::decode(c).ok_or_else(|| ApiError::new(Code::InvalidCursor).field("cursor"))?),
+            Some(c) => {
+                Some(models::Cursor::decode(c).ok_or_else(|| ApiError::new(Code::InvalidCursor).field("cursor"))?)
+            }
         };
         Ok(models::PageRequest { limit, after })
     }

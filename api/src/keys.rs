@@ -17,18 +17,29 @@ pub enum KeyError {
     #[error("{name}: {problem}")]
     Invalid { name: &'static str, problem: String },
     #[error("cannot read or write key file {path}")]
-    Io { path: String, #[source] source: std::io::Error },
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn decode_key(name: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
     let bytes = B64.decode(text.trim()).map_err(|e| KeyError::Invalid { name, problem: format!("not base64: {e}") })?;
-    bytes.try_into().map_err(|b: Vec<u8>| KeyError::Invalid { name, problem: format!("must be 32 bytes, got {}", b.len()) })
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| KeyError::Invalid { name, problem: format!("must be 32 bytes, got {}", b.len()) })
 }
 
 /// Reads the key from `configured`, else from `<dir>/keys/<file>`, creating it if missing.
-fn load_or_create(dir: &Path, file: &str, name: &'static str, configured: Option<&SecretString>) -> Result<[u8; 32], KeyError> {
+fn load_or_create(
+    dir: &Path,
+    file: &str,
+    name: &'static str,
+    configured: Option<&SecretString>,
+) -> Result<[u8; 32], KeyError> {
     if let Some(v) = configured {
         return decode_key(name, v.expose_secret());
     }

@@ -13,7 +13,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Copies the request id that the tracing middleware gave this request (and put in every
 /// log line of it) into the `X-Request-Id` response header.
-pub async fn request_id(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
@@ -28,9 +31,7 @@ pub fn prefers_english(accept_language: &str) -> bool {
     for part in accept_language.split(',') {
         let mut pieces = part.split(';');
         let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = pieces
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-            .unwrap_or(1.0);
+        let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
         let english = tag == "en" || tag.starts_with("en-");
         let chinese = tag == "zh" || tag.starts_with("zh-");
         if (english || chinese) && best.is_none_or(|(bq, _)| q > bq) {
@@ -41,12 +42,11 @@ pub fn prefers_english(accept_language: &str) -> bool {
 }
 
 /// Error messages are in Chinese; a client that prefers English gets them in English.
-pub async fn language(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let english = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(prefers_english);
+pub async fn language(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let english = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).is_some_and(prefers_english);
     let res = next.call(req).await?.map_into_boxed_body();
     if !english {
         return Ok(res);

@@ -91,7 +91,10 @@ impl Settings {
             "" | "0" | "false" | "no" => false,
             "1" | "true" | "yes" => true,
             other => {
-                return Err(SettingsError { name: "SANDA_TRUST_FORWARDED_FOR", problem: format!("expected true or false, got {other:?}") })
+                return Err(SettingsError {
+                    name: "SANDA_TRUST_FORWARDED_FOR",
+                    problem: format!("expected true or false, got {other:?}"),
+                })
             }
         };
         let settings = Self {

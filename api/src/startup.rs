@@ -25,11 +25,19 @@ pub enum StartupError {
     #[error(transparent)]
     Keys(#[from] keys::KeyError),
     #[error("database {url}: {source}")]
-    Database { url: String, #[source] source: models::DbError },
+    Database {
+        url: String,
+        #[source]
+        source: models::DbError,
+    },
     #[error("first-start set-up failed: {0}")]
     Bootstrap(ApiError),
     #[error("cannot listen on {addr}")]
-    Bind { addr: String, #[source] source: std::io::Error },
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("metrics: {0}")]
     Metrics(String),
     #[error("start-up task failed")]
@@ -102,8 +110,10 @@ impl Application {
     pub async fn build(settings: Settings, options: Options) -> Result<Self, StartupError> {
         let prepared = settings.clone();
         let state = tokio::task::spawn_blocking(move || prepare(&prepared, options)).await??;
-        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
+        let port =
+            listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
         let server = run(listener, state, &settings)?;
         tracing::info!(addr = %settings.bind, port, "listening");
         Ok(Self { server, port })

@@ -105,10 +105,7 @@ mod tests {
         assert_eq!(CreditCode::parse("91350100MO00100Y43"), Err(ValueError::BadCharacters));
         // Characters 3-8 must be digits.
         assert_eq!(CreditCode::parse("91A50100M000100Y43"), Err(ValueError::BadCharacters));
-        assert_eq!(
-            CreditCode::parse("91350100M000100Y44"),
-            Err(ValueError::BadCheckCharacter { expected: '3' })
-        );
+        assert_eq!(CreditCode::parse("91350100M000100Y44"), Err(ValueError::BadCheckCharacter { expected: '3' }));
     }
 
     fn first17() -> impl Strategy<Value = Vec<u8>> {

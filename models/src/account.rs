@@ -145,7 +145,12 @@ pub struct AccountFilter {
 
 /// Lists accounts of organizations inside `scope`, in creation order.
 #[tracing::instrument(skip(conn, scope))]
-pub fn list_in(conn: &mut DbConn, scope: &Jurisdiction, filter: &AccountFilter, page: &PageRequest) -> Result<Page<Account>, DbError> {
+pub fn list_in(
+    conn: &mut DbConn,
+    scope: &Jurisdiction,
+    filter: &AccountFilter,
+    page: &PageRequest,
+) -> Result<Page<Account>, DbError> {
     let mut q = a::table
         .inner_join(o::table)
         .filter(o::path.like(scope.like_pattern()))

@@ -152,10 +152,9 @@ pub fn create_postgres_database(url: &str, name: &str) -> Result<(), DbError> {
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let to_names = |v: Vec<diesel::migration::MigrationVersion<'_>>| v.iter().map(ToString::to_string).collect();
     match conn {
-        DbConn::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(to_names)
-            .map_err(|e| DbError::Migration(e.to_string())),
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(to_names).map_err(|e| DbError::Migration(e.to_string()))
+        }
         DbConn::Postgres(c) => {
             c.batch_execute("SELECT pg_advisory_lock(72135)")?;
             let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(to_names);

@@ -67,7 +67,11 @@ impl OrgRow {
             name: self.name,
             path: self.path,
             division_code: self.division_code,
-            credit_code: self.credit_code.map(|c| CreditCode::parse(&c)).transpose().map_err(|_| corrupt("credit_code"))?,
+            credit_code: self
+                .credit_code
+                .map(|c| CreditCode::parse(&c))
+                .transpose()
+                .map_err(|_| corrupt("credit_code"))?,
             industry: self.industry.map(|s| Industry::parse(&s)).transpose().map_err(|_| corrupt("industry"))?,
             size_class: self.size_class.map(|s| SizeClass::parse(&s)).transpose().map_err(|_| corrupt("size_class"))?,
             address: self.address,
@@ -135,7 +139,13 @@ struct OrgChangeset {
     updated_at: NaiveDateTime,
 }
 
-fn insert(conn: &mut DbConn, cipher: &Cipher, parent: Option<&Organization>, level: OrgLevel, new: NewOrganization) -> Result<Organization, DbError> {
+fn insert(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    parent: Option<&Organization>,
+    level: OrgLevel,
+    new: NewOrganization,
+) -> Result<Organization, DbError> {
     let id = OrgId::new();
     let path = format!("{}{}/", parent.map_or("/", |p| p.path.as_str()), id);
     let now = crate::now();
@@ -169,7 +179,12 @@ pub fn create_root(conn: &mut DbConn, cipher: &Cipher, new: NewOrganization) -> 
 /// Creates a child of `parent`, one level below it. The caller has checked that `parent` is
 /// inside its jurisdiction (it was read with [`find_in`]).
 #[tracing::instrument(skip_all, fields(parent = %parent.id))]
-pub fn create_child(conn: &mut DbConn, cipher: &Cipher, parent: &Organization, new: NewOrganization) -> Result<Organization, DbError> {
+pub fn create_child(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    parent: &Organization,
+    new: NewOrganization,
+) -> Result<Organization, DbError> {
     let level = parent.level.child().ok_or(DbError::Conflict { what: "organizations.level".into() })?;
     insert(conn, cipher, Some(parent), level, new)
 }
@@ -193,7 +208,12 @@ pub fn root(conn: &mut DbConn, cipher: &Cipher) -> Result<Option<Organization>, 
 }
 
 /// The child of `parent` with this name, if any (names are unique among siblings).
-pub fn child_named(conn: &mut DbConn, cipher: &Cipher, parent: &OrgId, name: &str) -> Result<Option<Organization>, DbError> {
+pub fn child_named(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    parent: &OrgId,
+    name: &str,
+) -> Result<Option<Organization>, DbError> {
     o::table
         .filter(o::parent_id.eq(parent.as_str()))
         .filter(o::name.eq(name))
@@ -240,7 +260,13 @@ pub(crate) fn like_escape(s: &str) -> String {
 
 /// Lists organizations inside `scope`, in creation order.
 #[tracing::instrument(skip(conn, cipher, scope))]
-pub fn list_in(conn: &mut DbConn, cipher: &Cipher, scope: &Jurisdiction, filter: &OrgFilter, page: &PageRequest) -> Result<Page<Organization>, DbError> {
+pub fn list_in(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    scope: &Jurisdiction,
+    filter: &OrgFilter,
+    page: &PageRequest,
+) -> Result<Page<Organization>, DbError> {
     let mut q = o::table.filter(o::path.like(scope.like_pattern())).select(OrgRow::as_select()).into_boxed();
     if let Some(parent) = &filter.parent_id {
         q = q.filter(o::parent_id.eq(parent.as_str().to_owned()));

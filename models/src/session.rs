@@ -29,7 +29,13 @@ impl SessionRow {
 
 /// Starts a session for `account` lasting `ttl`, with its first refresh token (given hashed).
 #[tracing::instrument(skip_all, fields(account = %account))]
-pub fn start(conn: &mut DbConn, account: &AccountId, ttl: Duration, user_agent: Option<&str>, token_hash: &str) -> Result<SessionId, DbError> {
+pub fn start(
+    conn: &mut DbConn,
+    account: &AccountId,
+    ttl: Duration,
+    user_agent: Option<&str>,
+    token_hash: &str,
+) -> Result<SessionId, DbError> {
     let id = SessionId::new();
     let now = crate::now();
     let expires = now + ttl;
@@ -48,7 +54,13 @@ pub fn start(conn: &mut DbConn, account: &AccountId, ttl: Duration, user_agent: 
     Ok(id)
 }
 
-fn insert_token(conn: &mut DbConn, session: &SessionId, token_hash: &str, now: NaiveDateTime, expires: NaiveDateTime) -> Result<(), DbError> {
+fn insert_token(
+    conn: &mut DbConn,
+    session: &SessionId,
+    token_hash: &str,
+    now: NaiveDateTime,
+    expires: NaiveDateTime,
+) -> Result<(), DbError> {
     diesel::insert_into(rt::table)
         .values((
             rt::token_hash.eq(token_hash),

@@ -26,8 +26,7 @@ struct Row {
 
 /// Until when `key` is blocked, if it is blocked now.
 pub fn blocked_until(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, DbError> {
-    let until: Option<Option<NaiveDateTime>> =
-        t::table.find(key).select(t::blocked_until).first(conn).optional()?;
+    let until: Option<Option<NaiveDateTime>> = t::table.find(key).select(t::blocked_until).first(conn).optional()?;
     Ok(until.flatten().filter(|u| *u > now))
 }
 
@@ -62,7 +61,11 @@ fn record_failure_once(conn: &mut DbConn, key: &str, policy: Policy) -> Result<O
         match row {
             Some(r) => {
                 diesel::update(t::table.find(&r.key))
-                    .set((t::failures.eq(failures), t::window_started_at.eq(window_start), t::blocked_until.eq(blocked_until)))
+                    .set((
+                        t::failures.eq(failures),
+                        t::window_started_at.eq(window_start),
+                        t::blocked_until.eq(blocked_until),
+                    ))
                     .execute(conn)?;
             }
             None => {

@@ -32,7 +32,8 @@ async fn missing_malformed_and_forged_tokens_are_refused() {
     let app = TestApp::spawn().await;
     app.send(Method::GET, "/api/v1/me", None, None).await.expect_error(401, "unauthenticated");
     app.get("/api/v1/me", "not-a-jwt").await.expect_error(401, "invalid_token");
-    let res = TestApp::finish(app.client.get(app.url("/api/v1/me")).header("authorization", "Basic YWRtaW46eA==")).await;
+    let res =
+        TestApp::finish(app.client.get(app.url("/api/v1/me")).header("authorization", "Basic YWRtaW46eA==")).await;
     res.expect_error(401, "invalid_token");
     // alg=none with the admin's own claims.
     let payload = app.admin_token.split('.').nth(1).unwrap();
@@ -49,7 +50,8 @@ fn claims_of(token: &str) -> serde_json::Value {
 }
 
 fn sign(claims: &serde_json::Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &jsonwebtoken::EncodingKey::from_secret(key)).unwrap()
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &jsonwebtoken::EncodingKey::from_secret(key))
+        .unwrap()
 }
 
 #[actix_web::test]
@@ -70,7 +72,8 @@ async fn refresh_rotates_and_an_old_refresh_token_is_refused() {
     let app = TestApp::spawn().await;
     let first = app.login(ADMIN, ADMIN_PASSWORD).await.expect(200);
     let r1 = first["refresh_token"].as_str().unwrap();
-    let second = app.send(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": r1}))).await.expect(200);
+    let second =
+        app.send(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": r1}))).await.expect(200);
     let r2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(r1, r2);
     app.get("/api/v1/me", second["access_token"].as_str().unwrap()).await.expect(200);
@@ -94,7 +97,8 @@ async fn concurrent_refreshes_of_one_token_let_exactly_one_through() {
     let app = TestApp::spawn().await;
     let tokens = app.login(ADMIN, ADMIN_PASSWORD).await.expect(200);
     let r = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let attempts = (0..6).map(|_| app.send(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": r}))));
+    let attempts =
+        (0..6).map(|_| app.send(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": r}))));
     let results = futures_util::future::join_all(attempts).await;
     let ok = results.iter().filter(|r| r.status == 200).count();
     assert_eq!(ok, 1, "{results:?}");
@@ -118,19 +122,35 @@ async fn logout_revokes_access_and_refresh_tokens() {
 async fn changing_the_password_ends_every_session() {
     let app = TestApp::spawn().await;
     let other_device = app.login(ADMIN, ADMIN_PASSWORD).await.expect(200);
-    app.post("/api/v1/me/password", &app.admin_token, json!({"current_password": "Wrong-pass-9", "new_password": "New-pass-2027"}))
-        .await
-        .expect_error(403, "current_password_incorrect");
+    app.post(
+        "/api/v1/me/password",
+        &app.admin_token,
+        json!({"current_password": "Wrong-pass-9", "new_password": "New-pass-2027"}),
+    )
+    .await
+    .expect_error(403, "current_password_incorrect");
     let weak = app
-        .post("/api/v1/me/password", &app.admin_token, json!({"current_password": ADMIN_PASSWORD, "new_password": "short"}))
+        .post(
+            "/api/v1/me/password",
+            &app.admin_token,
+            json!({"current_password": ADMIN_PASSWORD, "new_password": "short"}),
+        )
         .await
         .expect_error(422, "validation_failed");
     assert_eq!(weak["field"], "new_password");
-    app.post("/api/v1/me/password", &app.admin_token, json!({"current_password": ADMIN_PASSWORD, "new_password": ADMIN_PASSWORD}))
-        .await
-        .expect_error(422, "validation_failed");
+    app.post(
+        "/api/v1/me/password",
+        &app.admin_token,
+        json!({"current_password": ADMIN_PASSWORD, "new_password": ADMIN_PASSWORD}),
+    )
+    .await
+    .expect_error(422, "validation_failed");
     let fresh = app
-        .post("/api/v1/me/password", &app.admin_token, json!({"current_password": ADMIN_PASSWORD, "new_password": "New-pass-2027"}))
+        .post(
+            "/api/v1/me/password",
+            &app.admin_token,
+            json!({"current_password": ADMIN_PASSWORD, "new_password": "New-pass-2027"}),
+        )
         .await
         .expect(200);
     app.get("/api/v1/me", fresh["access_token"].as_str().unwrap()).await.expect(200);
@@ -162,19 +182,28 @@ async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
 async fn one_address_guessing_many_accounts_is_blocked() {
     let app = TestApp::spawn().await;
     let from = |ip: &'static str, user: String| {
-        app.client.post(app.url("/api/v1/auth/login")).header("x-forwarded-for", ip).json(&json!({"username": user, "password": "Wrong-pass-1"}))
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"username": user, "password": "Wrong-pass-1"}))
     };
     for i in 0..30 {
         TestApp::finish(from("203.0.113.7", format!("guess{i}"))).await.expect_error(401, "invalid_credentials");
     }
     let blocked = TestApp::finish(
-        app.client.post(app.url("/api/v1/auth/login")).header("x-forwarded-for", "203.0.113.7").json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD})),
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD})),
     )
     .await;
     blocked.expect_error(429, "too_many_attempts");
     // Another address is not affected.
     let other = TestApp::finish(
-        app.client.post(app.url("/api/v1/auth/login")).header("x-forwarded-for", "198.51.100.9").json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD})),
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", "198.51.100.9")
+            .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD})),
     )
     .await;
     other.expect(200);
@@ -183,7 +212,10 @@ async fn one_address_guessing_many_accounts_is_blocked() {
 #[actix_web::test]
 async fn integration_clients_authenticate_with_id_and_secret() {
     let app = TestApp::spawn().await;
-    let created = app.post("/api/v1/integration-clients", &app.admin_token, json!({"name": "山东省安全生产考试平台"})).await.expect(201);
+    let created = app
+        .post("/api/v1/integration-clients", &app.admin_token, json!({"name": "山东省安全生产考试平台"}))
+        .await
+        .expect(201);
     let (id, secret) = (created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap());
     let tokens = app
         .send(Method::POST, "/api/v1/auth/client-token", None, Some(json!({"client_id": id, "client_secret": secret})))
@@ -197,7 +229,9 @@ async fn integration_clients_authenticate_with_id_and_secret() {
     app.get("/api/v1/organizations", token).await.expect(200);
     // It cannot administer.
     let province = app.province_id().await;
-    app.post("/api/v1/organizations", token, json!({"parent_id": province, "name": "某市应急管理局"})).await.expect_error(403, "forbidden");
+    app.post("/api/v1/organizations", token, json!({"parent_id": province, "name": "某市应急管理局"}))
+        .await
+        .expect_error(403, "forbidden");
     app.send(Method::POST, "/api/v1/auth/client-token", None, Some(json!({"client_id": id, "client_secret": "wrong"})))
         .await
         .expect_error(401, "invalid_credentials");

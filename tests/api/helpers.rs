@@ -96,7 +96,8 @@ impl TestApp {
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let mut app = Self { base, client, dir, database_url, admin_token: String::new() };
-        app.admin_token = app.login(ADMIN, ADMIN_PASSWORD).await.expect(200)["access_token"].as_str().expect("token").to_owned();
+        app.admin_token =
+            app.login(ADMIN, ADMIN_PASSWORD).await.expect(200)["access_token"].as_str().expect("token").to_owned();
         app
     }
 
@@ -138,16 +139,21 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Res {
-        self.send(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
+            .await
     }
 
     pub async fn province_id(&self) -> String {
-        self.get("/api/v1/me", &self.admin_token).await.expect(200)["organization"]["id"].as_str().expect("id").to_owned()
+        self.get("/api/v1/me", &self.admin_token).await.expect(200)["organization"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// Creates a bureau (city or county) under `parent`; returns its id.
     pub async fn bureau(&self, token: &str, parent: &str, name: &str) -> String {
-        let body = self.post("/api/v1/organizations", token, json!({"parent_id": parent, "name": name})).await.expect(201);
+        let body =
+            self.post("/api/v1/organizations", token, json!({"parent_id": parent, "name": name})).await.expect(201);
         body["id"].as_str().expect("id").to_owned()
     }
 
@@ -170,14 +176,22 @@ impl TestApp {
     pub async fn staff(&self, creator: &str, org: &str, role: &str) -> String {
         let username = format!("u{}-{}", SEQ.fetch_add(1, Ordering::SeqCst), role.replace('_', "-"));
         let created = self
-            .post("/api/v1/staff-accounts", creator, json!({"organization_id": org, "username": username, "display_name": "测试员", "role": role}))
+            .post(
+                "/api/v1/staff-accounts",
+                creator,
+                json!({"organization_id": org, "username": username, "display_name": "测试员", "role": role}),
+            )
             .await
             .expect(201);
         let initial = created["initial_password"].as_str().expect("generated password").to_owned();
         let first = self.login(&username, &initial).await.expect(200);
         assert_eq!(first["must_change_password"], true);
         let changed = self
-            .post("/api/v1/me/password", first["access_token"].as_str().expect("token"), json!({"current_password": initial, "new_password": STAFF_PASSWORD}))
+            .post(
+                "/api/v1/me/password",
+                first["access_token"].as_str().expect("token"),
+                json!({"current_password": initial, "new_password": STAFF_PASSWORD}),
+            )
             .await
             .expect(200);
         changed["access_token"].as_str().expect("token").to_owned()

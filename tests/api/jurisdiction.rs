@@ -43,7 +43,8 @@ fn refused(res: crate::helpers::Res, what: &str) {
 async fn assert_outside(app: &TestApp, token: &str, role: &str, outside: &[&String], inside: &[&String]) {
     // What the caller sees at all: its own subtree, and nothing outside.
     let all = app.get("/api/v1/organizations?limit=200", token).await.expect(200);
-    let visible: Vec<String> = all["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    let visible: Vec<String> =
+        all["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
     for org in outside {
         assert!(!visible.contains(org), "{role} lists {org}");
     }
@@ -54,8 +55,14 @@ async fn assert_outside(app: &TestApp, token: &str, role: &str, outside: &[&Stri
     for org in outside {
         let what = format!("{role} → {org}");
         refused(app.get(&format!("/api/v1/organizations/{org}"), token).await, &format!("get {what}"));
-        refused(app.patch(&format!("/api/v1/organizations/{org}"), token, json!({"contact_name": "越权"})).await, &format!("update {what}"));
-        refused(app.patch(&format!("/api/v1/organizations/{org}"), token, json!({"name": "越权"})).await, &format!("rename {what}"));
+        refused(
+            app.patch(&format!("/api/v1/organizations/{org}"), token, json!({"contact_name": "越权"})).await,
+            &format!("update {what}"),
+        );
+        refused(
+            app.patch(&format!("/api/v1/organizations/{org}"), token, json!({"name": "越权"})).await,
+            &format!("rename {what}"),
+        );
         refused(
             app.post("/api/v1/organizations", token, json!({"parent_id": org, "name": "越权单位", "credit_code": credit_code(), "industry": "commerce", "size_class": "below_scale"})).await,
             &format!("create under {what}"),
@@ -95,19 +102,54 @@ async fn no_staff_role_reaches_outside_its_subtree() {
     let t = app.admin_token.clone();
 
     let city_admin = app.staff(&t, &w.city_a, "city_admin").await;
-    assert_outside(&app, &city_admin, "city_admin", &[&w.province, &w.city_b, &w.county_b1, &w.ent_b1], &[&w.city_a, &w.county_a1, &w.county_a2, &w.ent_a1, &w.ent_a2]).await;
+    assert_outside(
+        &app,
+        &city_admin,
+        "city_admin",
+        &[&w.province, &w.city_b, &w.county_b1, &w.ent_b1],
+        &[&w.city_a, &w.county_a1, &w.county_a2, &w.ent_a1, &w.ent_a2],
+    )
+    .await;
 
     let county_admin = app.staff(&t, &w.county_a1, "county_admin").await;
-    assert_outside(&app, &county_admin, "county_admin", &[&w.province, &w.city_a, &w.city_b, &w.county_a2, &w.county_b1, &w.ent_a2, &w.ent_b1], &[&w.county_a1, &w.ent_a1]).await;
+    assert_outside(
+        &app,
+        &county_admin,
+        "county_admin",
+        &[&w.province, &w.city_a, &w.city_b, &w.county_a2, &w.county_b1, &w.ent_a2, &w.ent_b1],
+        &[&w.county_a1, &w.ent_a1],
+    )
+    .await;
 
     let county_proctor = app.staff(&t, &w.county_a1, "proctor").await;
-    assert_outside(&app, &county_proctor, "proctor (county)", &[&w.province, &w.city_a, &w.county_a2, &w.ent_a2, &w.ent_b1], &[&w.county_a1, &w.ent_a1]).await;
+    assert_outside(
+        &app,
+        &county_proctor,
+        "proctor (county)",
+        &[&w.province, &w.city_a, &w.county_a2, &w.ent_a2, &w.ent_b1],
+        &[&w.county_a1, &w.ent_a1],
+    )
+    .await;
 
     let ent_admin = app.staff(&t, &w.ent_a1, "enterprise_admin").await;
-    assert_outside(&app, &ent_admin, "enterprise_admin", &[&w.province, &w.city_a, &w.county_a1, &w.county_a2, &w.ent_a2, &w.ent_b1], &[&w.ent_a1]).await;
+    assert_outside(
+        &app,
+        &ent_admin,
+        "enterprise_admin",
+        &[&w.province, &w.city_a, &w.county_a1, &w.county_a2, &w.ent_a2, &w.ent_b1],
+        &[&w.ent_a1],
+    )
+    .await;
 
     let ent_proctor = app.staff(&t, &w.ent_a1, "proctor").await;
-    assert_outside(&app, &ent_proctor, "proctor (enterprise)", &[&w.province, &w.county_a1, &w.ent_a2, &w.ent_b1], &[&w.ent_a1]).await;
+    assert_outside(
+        &app,
+        &ent_proctor,
+        "proctor (enterprise)",
+        &[&w.province, &w.county_a1, &w.ent_a2, &w.ent_b1],
+        &[&w.ent_a1],
+    )
+    .await;
 
     // A second province admin sees everything: there is nothing outside the root.
     let province_admin = app.staff(&t, &w.province, "province_admin").await;
@@ -124,7 +166,8 @@ async fn staff_lists_stay_inside_the_subtree() {
     let county_admin = app.staff(&t, &w.county_a1, "county_admin").await;
     app.staff(&t, &w.ent_a1, "enterprise_admin").await;
     let listed: Value = app.get("/api/v1/staff-accounts?limit=200", &county_admin).await.expect(200);
-    let orgs: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|a| a["organization_id"].as_str().unwrap()).collect();
+    let orgs: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|a| a["organization_id"].as_str().unwrap()).collect();
     assert_eq!(orgs.len(), 2, "{listed}");
     assert!(orgs.iter().all(|o| *o == w.county_a1 || *o == w.ent_a1), "{orgs:?}");
 }

@@ -1,14 +1,14 @@
-#![expect(clippy::expect_used, reason = "a test fails loudly where a helper cannot continue")]
-
 //! The integration suite: the real server on a random port, a fresh database per test —
 //! SQLite by default, PostgreSQL when `TEST_DATABASE_URL` points at a server (each test
 //! then creates its own database there).
+
+#![expect(clippy::expect_used, clippy::unwrap_used, reason = "a test fails loudly where it cannot continue")]
 
 mod auth;
 mod bad_input;
 mod helpers;
 mod jurisdiction;
 mod openapi;
-mod organizations;
 mod ops;
+mod organizations;
 mod staff_accounts;

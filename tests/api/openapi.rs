@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 fn committed() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).expect("openapi.yaml at the repository root")
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml"))
+        .expect("openapi.yaml at the repository root")
 }
 
 #[test]
@@ -39,10 +40,23 @@ fn operations() -> Vec<(String, String, Value)> {
 #[test]
 fn every_operation_has_a_unique_operation_id_and_the_required_ones_exist() {
     let ops = operations();
-    let mut ids: Vec<&str> = ops.iter().map(|(m, p, op)| op["operationId"].as_str().unwrap_or_else(|| panic!("{m} {p} has no operationId"))).collect();
+    let mut ids: Vec<&str> = ops
+        .iter()
+        .map(|(m, p, op)| op["operationId"].as_str().unwrap_or_else(|| panic!("{m} {p} has no operationId")))
+        .collect();
     for required in [
-        "login", "refreshToken", "logout", "getMe", "changePassword", "createOrganization", "listOrganizations",
-        "getOrganization", "updateOrganization", "createStaffAccount", "listStaffAccounts", "createIntegrationClient",
+        "login",
+        "refreshToken",
+        "logout",
+        "getMe",
+        "changePassword",
+        "createOrganization",
+        "listOrganizations",
+        "getOrganization",
+        "updateOrganization",
+        "createStaffAccount",
+        "listStaffAccounts",
+        "createIntegrationClient",
     ] {
         assert!(ids.contains(&required), "operation {required} is missing");
     }

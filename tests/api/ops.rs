@@ -72,7 +72,10 @@ async fn first_start_creates_the_province_and_its_admin_once() {
     let cities = app.get("/api/v1/organizations?level=city", &app.admin_token).await.expect(200);
     assert_eq!(cities["items"][0]["name"], "临沂市应急管理局");
     let counties = app
-        .get(&format!("/api/v1/organizations?parent_id={}&limit=200", cities["items"][0]["id"].as_str().unwrap()), &app.admin_token)
+        .get(
+            &format!("/api/v1/organizations?parent_id={}&limit=200", cities["items"][0]["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
         .await
         .expect(200);
     let names: Vec<&str> = counties["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
@@ -96,7 +99,8 @@ async fn a_generated_first_password_must_be_changed() {
     assert!(admin.must_change_password);
     // `sanda admin create` goes through the same code: its one-time password works once
     // and then only for changing it.
-    let created = api::bootstrap::create_province_admin(&mut conn, &state.cipher, &settings, "second.admin", None).unwrap();
+    let created =
+        api::bootstrap::create_province_admin(&mut conn, &state.cipher, &settings, "second.admin", None).unwrap();
     drop(conn);
     let once = created.generated_password.expect("generated");
     let app = Application::build(settings, Options::default()).await.unwrap();

@@ -9,7 +9,14 @@ async fn the_hierarchy_nests_one_level_at_a_time() {
     let app = TestApp::spawn().await;
     let t = app.admin_token.clone();
     let province = app.province_id().await;
-    let city = app.post("/api/v1/organizations", &t, json!({"parent_id": province, "name": "临沂市应急管理局", "division_code": "371300"})).await.expect(201);
+    let city = app
+        .post(
+            "/api/v1/organizations",
+            &t,
+            json!({"parent_id": province, "name": "临沂市应急管理局", "division_code": "371300"}),
+        )
+        .await
+        .expect(201);
     assert_eq!(city["level"], "city");
     assert_eq!(city["division_code"], "371300");
     let county = app.bureau(&t, city["id"].as_str().unwrap(), "临沂高新技术产业开发区应急管理局").await;
@@ -40,11 +47,21 @@ async fn enterprise_fields_are_required_on_enterprises_only() {
     let t = app.admin_token.clone();
     let province = app.province_id().await;
     let city = app.bureau(&t, &province, "临沂市应急管理局").await;
-    let bad = app.post("/api/v1/organizations", &t, json!({"parent_id": province, "name": "济南市应急管理局", "industry": "commerce"})).await;
+    let bad = app
+        .post(
+            "/api/v1/organizations",
+            &t,
+            json!({"parent_id": province, "name": "济南市应急管理局", "industry": "commerce"}),
+        )
+        .await;
     assert_eq!(bad.expect_error(422, "validation_failed")["field"], "industry");
     let county = app.bureau(&t, &city, "兰山区应急管理局").await;
     let missing = app
-        .post("/api/v1/organizations", &t, json!({"parent_id": county, "name": "某公司", "credit_code": credit_code(), "size_class": "above_scale"}))
+        .post(
+            "/api/v1/organizations",
+            &t,
+            json!({"parent_id": county, "name": "某公司", "credit_code": credit_code(), "size_class": "above_scale"}),
+        )
         .await;
     assert_eq!(missing.expect_error(422, "validation_failed")["field"], "industry");
 }
@@ -77,7 +94,9 @@ async fn duplicates_are_conflicts() {
     let t = app.admin_token.clone();
     let province = app.province_id().await;
     let city = app.bureau(&t, &province, "临沂市应急管理局").await;
-    app.post("/api/v1/organizations", &t, json!({"parent_id": province, "name": "临沂市应急管理局"})).await.expect_error(409, "name_taken");
+    app.post("/api/v1/organizations", &t, json!({"parent_id": province, "name": "临沂市应急管理局"}))
+        .await
+        .expect_error(409, "name_taken");
     let a = app.bureau(&t, &city, "兰山区应急管理局").await;
     let b = app.bureau(&t, &city, "罗庄区应急管理局").await;
     let code = credit_code();
@@ -120,7 +139,10 @@ async fn lists_page_with_cursors_filter_and_mask_phones() {
         }
     }
     assert_eq!(seen, made, "every enterprise once, in creation order");
-    let by_level = app.get("/api/v1/organizations?level=enterprise&industry=hazardous_chemicals&size_class=above_scale", &t).await.expect(200);
+    let by_level = app
+        .get("/api/v1/organizations?level=enterprise&industry=hazardous_chemicals&size_class=above_scale", &t)
+        .await
+        .expect(200);
     assert_eq!(by_level["items"].as_array().unwrap().len(), 5);
     let by_name = app.get("/api/v1/organizations?q=%E4%BC%81%E4%B8%9A3", &t).await.expect(200); // q=企业3
     assert_eq!(by_name["items"].as_array().unwrap().len(), 1);
@@ -131,8 +153,14 @@ async fn lists_page_with_cursors_filter_and_mask_phones() {
     assert_eq!(one["contact_phone"], "13805391234", "whole when read one by one");
     app.get("/api/v1/organizations?cursor=bm9wZQ", &t).await.expect_error(400, "invalid_cursor");
     assert_eq!(app.get("/api/v1/organizations?limit=0", &t).await.expect_error(400, "invalid_query")["field"], "limit");
-    assert_eq!(app.get("/api/v1/organizations?limit=abc", &t).await.expect_error(400, "invalid_query")["field"], "limit");
-    assert_eq!(app.get("/api/v1/organizations?level=planet", &t).await.expect_error(400, "invalid_query")["field"], "level");
+    assert_eq!(
+        app.get("/api/v1/organizations?limit=abc", &t).await.expect_error(400, "invalid_query")["field"],
+        "limit"
+    );
+    assert_eq!(
+        app.get("/api/v1/organizations?level=planet", &t).await.expect_error(400, "invalid_query")["field"],
+        "level"
+    );
 }
 
 #[actix_web::test]
@@ -148,22 +176,33 @@ async fn updates_follow_who_may_change_what() {
     let proctor = app.staff(&t, &ent, "proctor").await;
     let path = format!("/api/v1/organizations/{ent}");
     // The county changes its enterprises.
-    let changed = app.patch(&path, &county_admin, json!({"name": "临沂华盛商贸集团有限公司", "size_class": "above_scale"})).await.expect(200);
+    let changed = app
+        .patch(&path, &county_admin, json!({"name": "临沂华盛商贸集团有限公司", "size_class": "above_scale"}))
+        .await
+        .expect(200);
     assert_eq!(changed["name"], "临沂华盛商贸集团有限公司");
     assert_eq!(changed["size_class"], "above_scale");
     assert_eq!(changed["industry"], "hazardous_chemicals", "untouched fields stay");
     // The enterprise keeps its own contact current, and nothing else.
-    let contact = app.patch(&path, &ent_admin, json!({"contact_name": "赵六", "contact_phone": "13905390000", "address": null})).await.expect(200);
+    let contact = app
+        .patch(&path, &ent_admin, json!({"contact_name": "赵六", "contact_phone": "13905390000", "address": null}))
+        .await
+        .expect(200);
     assert_eq!(contact["contact_name"], "赵六");
     assert_eq!(contact["address"], serde_json::Value::Null);
     let res = app.patch(&path, &ent_admin, json!({"name": "改名公司"})).await;
     assert_eq!(res.expect_error(403, "forbidden")["field"], "name");
     app.patch(&path, &proctor, json!({"contact_name": "某人"})).await.expect_error(403, "forbidden");
     // A county admin may not rename its own bureau, only keep its contact current.
-    app.patch(&format!("/api/v1/organizations/{county}"), &county_admin, json!({"name": "别名"})).await.expect_error(403, "forbidden");
-    app.patch(&format!("/api/v1/organizations/{county}"), &county_admin, json!({"contact_phone": "0539-1234567"})).await.expect(200);
+    app.patch(&format!("/api/v1/organizations/{county}"), &county_admin, json!({"name": "别名"}))
+        .await
+        .expect_error(403, "forbidden");
+    app.patch(&format!("/api/v1/organizations/{county}"), &county_admin, json!({"contact_phone": "0539-1234567"}))
+        .await
+        .expect(200);
     let bad = app.patch(&path, &county_admin, json!({"contact_phone": "12345"})).await;
     assert_eq!(bad.expect_error(422, "validation_failed")["field"], "contact_phone");
-    let bureau_fields = app.patch(&format!("/api/v1/organizations/{county}"), &t, json!({"industry": "commerce"})).await;
+    let bureau_fields =
+        app.patch(&format!("/api/v1/organizations/{county}"), &t, json!({"industry": "commerce"})).await;
     assert_eq!(bureau_fields.expect_error(422, "validation_failed")["field"], "industry");
 }

@@ -26,8 +26,7 @@ pub fn verify(password: &str, hash: &str) -> bool {
 
 /// A hash to verify against when the account does not exist, so that an unknown username
 /// takes as long as a wrong password.
-pub static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash("sanda-no-such-account-1").unwrap_or_default());
+pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("sanda-no-such-account-1").unwrap_or_default());
 
 /// Letters and digits without look-alikes (0/O, 1/I/l).
 const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";

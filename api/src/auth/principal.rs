@@ -72,7 +72,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 async fn authenticate(req: HttpRequest) -> Result<AnyPrincipal, ApiError> {
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal(std::io::Error::other("no app state")))?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("no app state")))?;
     let claims = state.tokens.decode(&bearer(&req)?)?;
     let account_id = AccountId::parse(&claims.sub).ok_or_else(|| ApiError::new(Code::InvalidToken))?;
     let session_id = match &claims.sid {

@@ -9,10 +9,12 @@ use models::{Cipher, DbConn};
 use crate::error::{ApiError, Code};
 
 /// Five wrong passwords for one account within 15 minutes lock it for 15 minutes.
-pub const PER_ACCOUNT: Policy = Policy { max_failures: 5, window: Duration::minutes(15), block_for: Duration::minutes(15) };
+pub const PER_ACCOUNT: Policy =
+    Policy { max_failures: 5, window: Duration::minutes(15), block_for: Duration::minutes(15) };
 /// One address may fail 30 times in 15 minutes (an exam site behind one NAT address
 /// has many honest typos) before it is blocked for 15 minutes.
-pub const PER_ADDRESS: Policy = Policy { max_failures: 30, window: Duration::minutes(15), block_for: Duration::minutes(15) };
+pub const PER_ADDRESS: Policy =
+    Policy { max_failures: 30, window: Duration::minutes(15), block_for: Duration::minutes(15) };
 
 /// The keys one login attempt is counted under.
 #[derive(Debug, Clone)]

@@ -65,18 +65,19 @@ impl TokenKeys {
             iat: now,
             exp: now + self.access_ttl_secs,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
         Ok((token, self.access_ttl_secs))
     }
 
     /// Checks signature, algorithm and expiry.
     pub fn decode(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| match e.kind() {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+            match e.kind() {
                 ErrorKind::ExpiredSignature => ApiError::new(Code::TokenExpired),
                 _ => ApiError::new(Code::InvalidToken),
-            })
+            }
+        })
     }
 }
 
@@ -108,7 +109,11 @@ mod tests {
         assert_eq!(keys.decode("garbage").unwrap_err().code, Code::InvalidToken);
         // alg=none: header {"alg":"none","typ":"JWT"}, same claims, no signature.
         let parts: Vec<&str> = t.split('.').collect();
-        let none = format!("{}.{}.", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+        let none = format!(
+            "{}.{}.",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
         assert_eq!(keys.decode(&none).unwrap_err().code, Code::InvalidToken);
     }
 

@@ -24,12 +24,9 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health",
     responses((status = 200, body = HealthResponse), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db(|conn, _| Ok(conn.ping()?))
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "not ready: database unavailable");
-            ApiError::new(Code::ServiceUnavailable).retry_after(5).text("数据库不可用", "database unavailable")
-        })?;
+    state.db(|conn, _| Ok(conn.ping()?)).await.map_err(|e| {
+        tracing::warn!(error = %e, "not ready: database unavailable");
+        ApiError::new(Code::ServiceUnavailable).retry_after(5).text("数据库不可用", "database unavailable")
+    })?;
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ready" }))
 }

@@ -34,7 +34,11 @@ pub struct ClientTokenResponse {
         (status = 403, description = "account_disabled", body = ErrorBody),
         (status = 429, description = "too_many_attempts", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn issue_client_token(state: web::Data<AppState>, req: HttpRequest, body: Json<ClientTokenRequest>) -> Result<web::Json<ClientTokenResponse>, ApiError> {
+pub async fn issue_client_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<ClientTokenRequest>,
+) -> Result<web::Json<ClientTokenResponse>, ApiError> {
     let ClientTokenRequest { client_id, client_secret } = body.0;
     let client_id = client_id.trim().to_ascii_lowercase();
     let address = throttle::client_address(&req, state.settings.trust_forwarded_for);

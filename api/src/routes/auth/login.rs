@@ -20,7 +20,11 @@ use crate::state::AppState;
         (status = 403, description = "account_disabled", body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 429, description = "too_many_attempts", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { username, password: given } = body.0;
     let username = username.trim().to_ascii_lowercase();
     let address = throttle::client_address(&req, state.settings.trust_forwarded_for);

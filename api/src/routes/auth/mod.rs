@@ -50,7 +50,12 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 }
 
 /// Starts a login session for `account` and issues its first tokens.
-pub fn start_session(conn: &mut DbConn, keys: &TokenKeys, account: &Account, user_agent: Option<&str>) -> Result<TokenResponse, ApiError> {
+pub fn start_session(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    account: &Account,
+    user_agent: Option<&str>,
+) -> Result<TokenResponse, ApiError> {
     let refresh = new_refresh_token();
     let sid = session::start(
         conn,
@@ -59,7 +64,8 @@ pub fn start_session(conn: &mut DbConn, keys: &TokenKeys, account: &Account, use
         user_agent,
         &hash_refresh_token(&refresh),
     )?;
-    let (access, expires_in) = keys.issue(account.id.as_str(), Some(sid.as_str()), account.role, account.token_epoch)?;
+    let (access, expires_in) =
+        keys.issue(account.id.as_str(), Some(sid.as_str()), account.role, account.token_epoch)?;
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",

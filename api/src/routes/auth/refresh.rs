@@ -1,6 +1,6 @@
 use actix_web::{web, HttpRequest};
-use models::session::{self, Rotation};
 use models::account;
+use models::session::{self, Rotation};
 
 use super::{RefreshRequest, TokenResponse};
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
@@ -19,7 +19,11 @@ use crate::state::AppState;
         (status = 400, body = ErrorBody),
         (status = 401, description = "invalid_refresh_token, refresh_token_reused or token_revoked", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn refresh_token(state: web::Data<AppState>, _req: HttpRequest, body: Json<RefreshRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn refresh_token(
+    state: web::Data<AppState>,
+    _req: HttpRequest,
+    body: Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
     let old_hash = hash_refresh_token(body.0.refresh_token.trim());
     let keys = state.tokens.clone();
     state

@@ -15,7 +15,11 @@ use crate::state::AppState;
     responses((status = 201, body = CreatedIntegrationClient), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn create_integration_client(state: web::Data<AppState>, me: Principal, body: Json<CreateIntegrationClientRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_integration_client(
+    state: web::Data<AppState>,
+    me: Principal,
+    body: Json<CreateIntegrationClientRequest>,
+) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_create_integration_client())?;
     let name = OrgName::parse(&body.0.name).map_err(|e| ApiError::invalid("name", e))?;
     let client_id = format!("ic-{}", password::generate(16).to_ascii_lowercase());

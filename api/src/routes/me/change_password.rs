@@ -19,7 +19,12 @@ use crate::state::AppState;
         (status = 422, description = "validation_failed: the new password is too weak", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn change_password(state: web::Data<AppState>, req: HttpRequest, me: AnyPrincipal, body: Json<ChangePasswordRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: AnyPrincipal,
+    body: Json<ChangePasswordRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
     let ChangePasswordRequest { current_password, new_password } = body.0;
     let new = NewPassword::parse(&new_password).map_err(|e| ApiError::invalid("new_password", e))?;
     if new.expose() == current_password {

@@ -20,16 +20,22 @@ use crate::state::AppState;
         (status = 404, description = "parent_id: no such organization in your jurisdiction", body = ErrorBody), (status = 409, description = "credit_code_taken or name_taken", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn create_organization(state: web::Data<AppState>, me: Principal, body: Json<CreateOrganizationRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_organization(
+    state: web::Data<AppState>,
+    me: Principal,
+    body: Json<CreateOrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_create_child_org())?;
     let b = body.0;
-    let bad_parent = || {
-        ApiError::not_found().field("parent_id")
-    };
+    let bad_parent = || ApiError::not_found().field("parent_id");
     let parent_id = OrgId::parse(&b.parent_id).ok_or_else(bad_parent)?;
     let mut new = NewOrganization::named(OrgName::parse(&b.name).map_err(|e| ApiError::invalid("name", e))?);
     new.division_code = b.division_code.as_deref().map(|s| super::division_code("division_code", s)).transpose()?;
-    new.credit_code = b.credit_code.as_deref().map(|s| CreditCode::parse(s).map_err(|e| ApiError::invalid("credit_code", e))).transpose()?;
+    new.credit_code = b
+        .credit_code
+        .as_deref()
+        .map(|s| CreditCode::parse(s).map_err(|e| ApiError::invalid("credit_code", e)))
+        .transpose()?;
     new.industry = b.industry;
     new.size_class = b.size_class;
     new.address = b.address.as_deref().map(|s| super::address("address", s)).transpose()?;
@@ -42,9 +48,17 @@ pub async fn create_organization(state: web::Data<AppState>, me: Principal, body
                 other => other.into(),
             })?;
             let level = parent.level.child().ok_or_else(|| {
-                ApiError::new(Code::ValidationFailed).field("parent_id").text("企业下不能再设下级单位", "an enterprise has no sub-organizations")
+                ApiError::new(Code::ValidationFailed)
+                    .field("parent_id")
+                    .text("企业下不能再设下级单位", "an enterprise has no sub-organizations")
             })?;
-            check_enterprise_fields(level, new.credit_code.is_some(), new.industry.is_some(), new.size_class.is_some(), true)?;
+            check_enterprise_fields(
+                level,
+                new.credit_code.is_some(),
+                new.industry.is_some(),
+                new.size_class.is_some(),
+                true,
+            )?;
             Ok(organization::create_child(conn, cipher, &parent, new)?)
         })
         .await?;

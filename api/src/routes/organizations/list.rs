@@ -14,7 +14,11 @@ use crate::state::AppState;
     security(("bearer" = [])), params(ListOrganizationsQuery),
     responses((status = 200, body = OrganizationPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn list_organizations(state: web::Data<AppState>, me: Principal, query: Query<ListOrganizationsQuery>) -> Result<web::Json<OrganizationPage>, ApiError> {
+pub async fn list_organizations(
+    state: web::Data<AppState>,
+    me: Principal,
+    query: Query<ListOrganizationsQuery>,
+) -> Result<web::Json<OrganizationPage>, ApiError> {
     let q = query.0;
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let parent_id = match q.parent_id.as_deref() {
@@ -28,7 +32,8 @@ pub async fn list_organizations(state: web::Data<AppState>, me: Principal, query
         size_class: q.size_class,
         name_contains: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
     };
-    let page = state.db(move |conn, cipher| Ok(organization::list_in(conn, cipher, me.scope(), &filter, &page)?)).await?;
+    let page =
+        state.db(move |conn, cipher| Ok(organization::list_in(conn, cipher, me.scope(), &filter, &page)?)).await?;
     Ok(web::Json(OrganizationPage {
         next_cursor: page.next.as_ref().map(models::Cursor::encode),
         items: page.items.into_iter().map(OrganizationResponse::masked).collect(),

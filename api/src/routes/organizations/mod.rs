@@ -154,11 +154,19 @@ pub fn contact_phone(field: &str, s: &str) -> Result<ContactPhone, ApiError> {
 }
 
 /// Refuses enterprise-only fields on a bureau, and requires them on an enterprise.
-pub fn check_enterprise_fields(level: OrgLevel, credit: bool, industry: bool, size: bool, creating: bool) -> Result<(), ApiError> {
+pub fn check_enterprise_fields(
+    level: OrgLevel,
+    credit: bool,
+    industry: bool,
+    size: bool,
+    creating: bool,
+) -> Result<(), ApiError> {
     let fields = [("credit_code", credit), ("industry", industry), ("size_class", size)];
     for (name, present) in fields {
         if level == OrgLevel::Enterprise && creating && !present {
-            return Err(ApiError::invalid(name, ValueError::Empty).text("企业必须填写", "is required for an enterprise"));
+            return Err(
+                ApiError::invalid(name, ValueError::Empty).text("企业必须填写", "is required for an enterprise")
+            );
         }
         if level != OrgLevel::Enterprise && present {
             return Err(ApiError::new(crate::error::Code::ValidationFailed)

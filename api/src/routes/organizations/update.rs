@@ -20,18 +20,36 @@ use crate::state::AppState;
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn update_organization(state: web::Data<AppState>, me: Principal, id: web::Path<String>, body: Json<UpdateOrganizationRequest>) -> Result<web::Json<OrganizationResponse>, ApiError> {
+pub async fn update_organization(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Json<UpdateOrganizationRequest>,
+) -> Result<web::Json<OrganizationResponse>, ApiError> {
     let id = OrgId::parse(&id).ok_or_else(ApiError::not_found)?;
     let b = body.0;
     let changes = OrgChanges {
         name: b.name.as_deref().map(|s| OrgName::parse(s).map_err(|e| ApiError::invalid("name", e))).transpose()?,
-        division_code: b.division_code.map(|v| v.as_deref().map(|s| super::division_code("division_code", s)).transpose()).transpose()?,
-        credit_code: b.credit_code.as_deref().map(|s| CreditCode::parse(s).map_err(|e| ApiError::invalid("credit_code", e))).transpose()?,
+        division_code: b
+            .division_code
+            .map(|v| v.as_deref().map(|s| super::division_code("division_code", s)).transpose())
+            .transpose()?,
+        credit_code: b
+            .credit_code
+            .as_deref()
+            .map(|s| CreditCode::parse(s).map_err(|e| ApiError::invalid("credit_code", e)))
+            .transpose()?,
         industry: b.industry,
         size_class: b.size_class,
         address: b.address.map(|v| v.as_deref().map(|s| super::address("address", s)).transpose()).transpose()?,
-        contact_name: b.contact_name.map(|v| v.as_deref().map(|s| super::contact_name("contact_name", s)).transpose()).transpose()?,
-        contact_phone: b.contact_phone.map(|v| v.as_deref().map(|s| super::contact_phone("contact_phone", s)).transpose()).transpose()?,
+        contact_name: b
+            .contact_name
+            .map(|v| v.as_deref().map(|s| super::contact_name("contact_name", s)).transpose())
+            .transpose()?,
+        contact_phone: b
+            .contact_phone
+            .map(|v| v.as_deref().map(|s| super::contact_phone("contact_phone", s)).transpose())
+            .transpose()?,
     };
     let updated = state
         .db(move |conn, cipher| {
@@ -53,7 +71,13 @@ pub async fn update_organization(state: web::Data<AppState>, me: Principal, id: 
                         ));
                     }
                 }
-                check_enterprise_fields(org.level, changes.credit_code.is_some(), changes.industry.is_some(), changes.size_class.is_some(), false)?;
+                check_enterprise_fields(
+                    org.level,
+                    changes.credit_code.is_some(),
+                    changes.industry.is_some(),
+                    changes.size_class.is_some(),
+                    false,
+                )?;
                 Ok(organization::update(conn, cipher, &org.id, changes)?)
             })
         })

@@ -21,12 +21,14 @@ use crate::state::AppState;
         (status = 404, description = "organization_id: no such organization in your jurisdiction", body = ErrorBody), (status = 409, description = "username_taken", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn create_staff_account(state: web::Data<AppState>, me: Principal, body: Json<CreateStaffAccountRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_staff_account(
+    state: web::Data<AppState>,
+    me: Principal,
+    body: Json<CreateStaffAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_list_staff())?;
     let b = body.0;
-    let bad_org = || {
-        ApiError::not_found().field("organization_id")
-    };
+    let bad_org = || ApiError::not_found().field("organization_id");
     let org_id = OrgId::parse(&b.organization_id).ok_or_else(bad_org)?;
     let username = Username::parse(&b.username).map_err(|e| ApiError::invalid("username", e))?;
     let display_name = PersonName::parse(&b.display_name).map_err(|e| ApiError::invalid("display_name", e))?;
@@ -73,5 +75,6 @@ pub async fn create_staff_account(state: web::Data<AppState>, me: Principal, bod
         })
         .await?;
     tracing::info!(created = %created.id, role = created.role.as_str(), "staff account created");
-    Ok(HttpResponse::Created().json(CreatedStaffAccount { account: StaffAccountResponse::from(created), initial_password: shown }))
+    Ok(HttpResponse::Created()
+        .json(CreatedStaffAccount { account: StaffAccountResponse::from(created), initial_password: shown }))
 }

@@ -15,7 +15,11 @@ use crate::state::AppState;
     responses((status = 200, body = StaffAccountPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
-pub async fn list_staff_accounts(state: web::Data<AppState>, me: Principal, query: Query<ListStaffAccountsQuery>) -> Result<web::Json<StaffAccountPage>, ApiError> {
+pub async fn list_staff_accounts(
+    state: web::Data<AppState>,
+    me: Principal,
+    query: Query<ListStaffAccountsQuery>,
+) -> Result<web::Json<StaffAccountPage>, ApiError> {
     me.require(|r| r.may_list_staff())?;
     let q = query.0;
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
