@@ -44,41 +44,34 @@ pub fn record_failure(conn: &mut DbConn, key: &str, policy: Policy) -> Result<Op
 fn record_failure_once(conn: &mut DbConn, key: &str, policy: Policy) -> Result<Option<NaiveDateTime>, DbError> {
     db::write_transaction(conn, |conn| {
         let now = crate::now();
-        let row: Option<Row> = t::table.find(key).select(Row::as_select()).first(conn).optional()?;
-        let (failures, window_start) = match &row {
-            Some(r) if r.window_started_at + policy.window > now => (r.failures + 1, r.window_started_at),
-            _ => (1, now),
-        };
-        let blocked_until = if failures >= policy.max_failures { Some(now + policy.block_for) } else { None };
-        // A block already running is never shortened.
-        let blocked_until = blocked_until.or(row.as_ref().and_then(|r| r.blocked_until).filter(|u| *u > now));
-        let (failures, window_start) = if blocked_until.is_some() && failures >= policy.max_failures {
-            // Start counting afresh once the block is over.
-            (0, now)
-        } else {
-            (failures, window_start)
-        };
-        match row {
-            Some(r) => {
-                diesel::update(t::table.find(&r.key))
-                    .set((
-                        t::failures.eq(failures),
-                        t::window_started_at.eq(window_start),
-                        t::blocked_until.eq(blocked_until),
-                    ))
-                    .execute(conn)?;
-            }
-            None => {
-                diesel::insert_into(t::table)
-                    .values((
-                        t::key.eq(key),
-                        t::failures.eq(failures),
-                        t::window_started_at.eq(window_start),
-                        t::blocked_until.eq(blocked_until),
-                    ))
-                    .execute(conn)?;
-            }
+        // Counting with an UPDATE first takes the row's lock (PostgreSQL; SQLite's write
+        // transaction holds the database lock already), so concurrent failures are all
+        // counted instead of overwriting each other.
+        let counted = diesel::update(t::table.find(key)).set(t::failures.eq(t::failures + 1)).execute(conn)?;
+        if counted == 0 {
+            diesel::insert_into(t::table)
+                .values((t::key.eq(key), t::failures.eq(1), t::window_started_at.eq(now)))
+                .execute(conn)?;
         }
+        let row: Row = t::table.find(key).select(Row::as_select()).first(conn)?;
+        let running_block = row.blocked_until.filter(|u| *u > now);
+        let (failures, window_start) = if row.window_started_at + policy.window > now {
+            (row.failures, row.window_started_at)
+        } else {
+            // The window is over: this failure starts a new one.
+            (1, now)
+        };
+        let (failures, window_start, blocked_until) = if failures >= policy.max_failures {
+            // Blocked; counting starts afresh once the block is over. A running block is
+            // never shortened.
+            let until = (now + policy.block_for).max(running_block.unwrap_or(now));
+            (0, now, Some(until))
+        } else {
+            (failures, window_start, running_block)
+        };
+        diesel::update(t::table.find(&row.key))
+            .set((t::failures.eq(failures), t::window_started_at.eq(window_start), t::blocked_until.eq(blocked_until)))
+            .execute(conn)?;
         Ok(blocked_until)
     })
 }

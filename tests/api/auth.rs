@@ -238,3 +238,31 @@ async fn integration_clients_authenticate_with_id_and_secret() {
     // A client secret is no password: the login endpoint refuses it.
     app.login(id, secret).await.expect_error(401, "invalid_credentials");
 }
+
+#[actix_web::test]
+async fn a_deactivated_account_loses_its_tokens_and_cannot_log_in() {
+    let app = TestApp::spawn().await;
+    let tokens = app.login(ADMIN, ADMIN_PASSWORD).await.expect(200);
+    let pool =
+        models::db::pool(&models::DbUrl::parse(&app.database_url), 1, std::time::Duration::from_secs(5)).unwrap();
+    let mut conn = models::db::get(&pool).unwrap();
+    let admin = models::account::find_by_username(&mut conn, ADMIN).unwrap().unwrap();
+    models::account::set_active(&mut conn, &admin.id, false).unwrap();
+    app.get("/api/v1/me", tokens["access_token"].as_str().unwrap()).await.expect_error(401, "token_revoked");
+    app.send(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": tokens["refresh_token"]})))
+        .await
+        .expect_error(401, "token_revoked");
+    app.login(ADMIN, ADMIN_PASSWORD).await.expect_error(403, "account_disabled");
+    // A wrong password still says only that.
+    app.login(ADMIN, "Wrong-pass-1").await.expect_error(401, "invalid_credentials");
+}
+
+#[actix_web::test]
+async fn concurrent_wrong_passwords_are_all_counted() {
+    let app = TestApp::spawn().await;
+    let guesses = (0..8).map(|i| app.login(ADMIN, if i % 2 == 0 { "Wrong-pass-1" } else { "Wrong-pass-2" }));
+    let results = futures_util::future::join_all(guesses).await;
+    assert!(results.iter().all(|r| r.status == 401 || r.status == 429), "{results:?}");
+    // However the eight interleaved, at least five were counted: the account is blocked.
+    app.login(ADMIN, ADMIN_PASSWORD).await.expect_error(429, "too_many_attempts");
+}

@@ -6,6 +6,7 @@
 
 mod auth;
 mod bad_input;
+mod binary;
 mod helpers;
 mod jurisdiction;
 mod openapi;

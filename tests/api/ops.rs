@@ -49,9 +49,13 @@ async fn contract_and_docs_are_served() {
 }
 
 #[actix_web::test]
-async fn unknown_routes_get_a_json_404() {
+async fn unknown_routes_and_methods_get_json_errors() {
     let app = TestApp::spawn().await;
     app.get("/api/v1/nothing-here", &app.admin_token).await.expect_error(404, "route_not_found");
+    app.send(reqwest::Method::DELETE, "/api/v1/organizations", Some(&app.admin_token), None)
+        .await
+        .expect_error(405, "method_not_allowed");
+    app.send(reqwest::Method::GET, "/api/v1/auth/login", None, None).await.expect_error(405, "method_not_allowed");
 }
 
 #[actix_web::test]
