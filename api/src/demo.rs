@@ -134,11 +134,8 @@ fn login(
     username: &str,
     display: &str,
 ) -> Result<DemoLogin, ApiError> {
-    let secret = if role == Role::IntegrationClient {
-        crate::routes::auth::client_token_secret()
-    } else {
-        password::generate(12)
-    };
+    let secret =
+        if role == Role::IntegrationClient { crate::auth::tokens::new_client_secret() } else { password::generate(12) };
     let hash = password::hash(&secret)?;
     match account::find_by_username(conn, username)? {
         Some(existing) => account::set_password(conn, &existing.id, &hash, false)?,

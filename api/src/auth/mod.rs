@@ -1,5 +1,6 @@
 //! Authentication: password hashing, tokens, the principal extractor and login throttling.
 
+pub mod credentials;
 pub mod password;
 pub mod principal;
 pub mod throttle;

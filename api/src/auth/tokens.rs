@@ -88,6 +88,11 @@ pub fn new_refresh_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// An integration client's secret: 256 random bits, URL-safe, stored like a password.
+pub fn new_client_secret() -> String {
+    new_refresh_token()
+}
+
 /// How a refresh token is stored: its SHA-256 (the token has enough entropy not to need a slow hash).
 pub fn hash_refresh_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()

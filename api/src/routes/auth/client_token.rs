@@ -1,11 +1,10 @@
 use actix_web::{web, HttpRequest};
-use exam::Role;
-use models::account;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{password, throttle};
-use crate::error::{ApiError, Code, ErrorBody};
+use crate::auth::credentials::{self, Door};
+use crate::auth::throttle;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -45,18 +44,7 @@ pub async fn issue_client_token(
     let keys = state.tokens.clone();
     state
         .db(move |conn, cipher| {
-            let limits = throttle::Keys::new(cipher, &client_id, &address);
-            limits.check(conn)?;
-            let found = account::find_by_username(conn, &client_id)?.filter(|a| a.role == Role::IntegrationClient);
-            let hash = found.as_ref().map_or(password::DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
-            let Some(acc) = found.as_ref().filter(|_| password::verify(&client_secret, hash)) else {
-                limits.fail(conn)?;
-                return Err(ApiError::new(Code::InvalidCredentials));
-            };
-            limits.succeed(conn)?;
-            if !acc.active {
-                return Err(ApiError::new(Code::AccountDisabled));
-            }
+            let acc = credentials::check(conn, cipher, Door::ClientCredentials, &client_id, &client_secret, &address)?;
             let (access_token, expires_in) = keys.issue(acc.id.as_str(), None, acc.role, acc.token_epoch)?;
             Ok(ClientTokenResponse { access_token, token_type: "Bearer", expires_in })
         })

@@ -1,10 +1,10 @@
 use actix_web::{web, HttpRequest};
-use exam::Role;
 use models::account;
 
 use super::{start_session, user_agent, LoginRequest, TokenResponse};
-use crate::auth::{password, throttle};
-use crate::error::{ApiError, Code, ErrorBody};
+use crate::auth::credentials::{self, Door};
+use crate::auth::throttle;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
 use crate::state::AppState;
 
@@ -32,21 +32,10 @@ pub async fn login(
     let keys = state.tokens.clone();
     state
         .db(move |conn, cipher| {
-            let limits = throttle::Keys::new(cipher, &username, &address);
-            limits.check(conn)?;
-            let found = account::find_by_username(conn, &username)?.filter(|a| a.role != Role::IntegrationClient);
-            let hash = found.as_ref().map_or(password::DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
-            let Some(acc) = found.as_ref().filter(|_| password::verify(&given, hash)) else {
-                limits.fail(conn)?;
-                return Err(ApiError::new(Code::InvalidCredentials));
-            };
-            limits.succeed(conn)?;
-            if !acc.active {
-                return Err(ApiError::new(Code::AccountDisabled));
-            }
+            let acc = credentials::check(conn, cipher, Door::Password, &username, &given, &address)?;
             account::record_login(conn, &acc.id)?;
             tracing::info!(account = %acc.id, role = acc.role.as_str(), "logged in");
-            start_session(conn, &keys, acc, ua.as_deref())
+            start_session(conn, &keys, &acc, ua.as_deref())
         })
         .await
         .map(web::Json)

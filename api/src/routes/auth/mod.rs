@@ -7,7 +7,7 @@ pub mod refresh;
 
 use actix_web::HttpRequest;
 use models::account::Account;
-use models::{session, DbConn};
+use models::{session, DbConn, SessionId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -64,19 +64,27 @@ pub fn start_session(
         user_agent,
         &hash_refresh_token(&refresh),
     )?;
-    let (access, expires_in) =
-        keys.issue(account.id.as_str(), Some(sid.as_str()), account.role, account.token_epoch)?;
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in,
-        refresh_token: refresh,
-        refresh_expires_in: keys.refresh_ttl_secs,
-        must_change_password: account.must_change_password,
-    })
+    TokenResponse::issue(keys, account, &sid, refresh, keys.refresh_ttl_secs)
 }
 
-/// A client secret: 256 random bits, URL-safe.
-pub fn client_token_secret() -> String {
-    new_refresh_token()
+impl TokenResponse {
+    /// Signs an access token for `account` in session `sid`, paired with `refresh`.
+    pub fn issue(
+        keys: &TokenKeys,
+        account: &Account,
+        sid: &SessionId,
+        refresh: String,
+        refresh_expires_in: i64,
+    ) -> Result<Self, ApiError> {
+        let (access, expires_in) =
+            keys.issue(account.id.as_str(), Some(sid.as_str()), account.role, account.token_epoch)?;
+        Ok(Self {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: refresh,
+            refresh_expires_in,
+            must_change_password: account.must_change_password,
+        })
+    }
 }

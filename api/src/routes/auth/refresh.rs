@@ -43,15 +43,7 @@ pub async fn refresh_token(
                 return Err(ApiError::new(Code::TokenRevoked));
             }
             let expires_at = session::get(conn, &sid)?.map(|s| s.expires_at).unwrap_or_else(models::now);
-            let (access, expires_in) = keys.issue(acc.id.as_str(), Some(sid.as_str()), acc.role, acc.token_epoch)?;
-            Ok(TokenResponse {
-                access_token: access,
-                token_type: "Bearer",
-                expires_in,
-                refresh_token: new,
-                refresh_expires_in: (expires_at - models::now()).num_seconds().max(0),
-                must_change_password: acc.must_change_password,
-            })
+            TokenResponse::issue(&keys, &acc, &sid, new, (expires_at - models::now()).num_seconds().max(0))
         })
         .await
         .map(web::Json)

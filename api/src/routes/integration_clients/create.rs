@@ -23,7 +23,7 @@ pub async fn create_integration_client(
     me.require(|r| r.may_create_integration_client())?;
     let name = OrgName::parse(&body.0.name).map_err(|e| ApiError::invalid("name", e))?;
     let client_id = format!("ic-{}", password::generate(16).to_ascii_lowercase());
-    let secret = super::super::auth::client_token_secret();
+    let secret = crate::auth::tokens::new_client_secret();
     let (cid, sec) = (client_id.clone(), secret.clone());
     let org_id = me.org.id.clone();
     let creator = me.account_id.clone();

@@ -1,0 +1,44 @@
+//! Checking a name and a secret: the one path for staff logins and integration clients.
+
+use models::account::{self, Account};
+use models::{Cipher, DbConn};
+
+use crate::auth::{password, throttle};
+use crate::error::{ApiError, Code};
+
+/// Which accounts may log in through a given door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// `login`: everyone but integration clients.
+    Password,
+    /// `issueClientToken`: integration clients only.
+    ClientCredentials,
+}
+
+/// Checks `secret` for the account `name` (already in lower case), throttled per account
+/// and per address. An unknown name costs the same time as a wrong secret and gives the
+/// same answer; a disabled account is told so only after a right secret.
+pub fn check(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    door: Door,
+    name: &str,
+    secret: &str,
+    address: &str,
+) -> Result<Account, ApiError> {
+    let limits = throttle::Keys::new(cipher, name, address);
+    limits.check(conn)?;
+    let found = account::find_by_username(conn, name)?
+        .filter(|a| (a.role == exam::Role::IntegrationClient) == (door == Door::ClientCredentials));
+    let hash = found.as_ref().map_or(password::DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
+    let verified = password::verify(secret, hash);
+    let Some(acc) = found.filter(|_| verified) else {
+        limits.fail(conn)?;
+        return Err(ApiError::new(Code::InvalidCredentials));
+    };
+    limits.succeed(conn)?;
+    if !acc.active {
+        return Err(ApiError::new(Code::AccountDisabled));
+    }
+    Ok(acc)
+}
