@@ -3,7 +3,7 @@
 use exam::{NewPassword, OrgName, Role, Username};
 use models::account::{self, NewAccount};
 use models::organization::{self, NewOrganization, Organization};
-use models::{Cipher, DbConn};
+use models::{Cipher, DbConn, DbError};
 use secrecy::ExposeSecret;
 
 use crate::auth::password;
@@ -18,7 +18,12 @@ pub fn ensure_province(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) 
     let name = OrgName::parse(&settings.province_name).map_err(|e| ApiError::invalid("SANDA_PROVINCE_NAME", e))?;
     let mut new = NewOrganization::named(name);
     new.division_code = Some("370000".into());
-    Ok(organization::create_root(conn, cipher, new)?)
+    match organization::create_root(conn, cipher, new) {
+        Ok(root) => Ok(root),
+        // Another server created it a moment ago.
+        Err(DbError::Conflict { .. }) => organization::root(conn, cipher)?.ok_or_else(ApiError::not_found),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A province admin created now, with the password it was given.
@@ -70,5 +75,10 @@ pub fn first_start(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> R
         return Ok(None);
     }
     let given = settings.admin_password.as_ref().map(|s| s.expose_secret().to_owned());
-    create_province_admin(conn, cipher, settings, &settings.admin_username, given.as_deref()).map(Some)
+    match create_province_admin(conn, cipher, settings, &settings.admin_username, given.as_deref()) {
+        Ok(created) => Ok(Some(created)),
+        // Another server starting at the same moment created it.
+        Err(e) if e.code == crate::error::Code::UsernameTaken => Ok(None),
+        Err(e) => Err(e),
+    }
 }

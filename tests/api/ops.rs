@@ -151,3 +151,27 @@ async fn personal_data_is_not_stored_in_the_clear() {
     assert!(bytes.windows(name.len()).any(|w| w == name), "the check reads the database");
     assert!(!bytes.windows(11).any(|w| w == b"13805391234"), "a phone number is stored in the clear");
 }
+
+#[actix_web::test]
+async fn servers_starting_together_create_one_province_and_one_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(dir.path());
+    let starts = (0..4).map(|_| {
+        let settings = test_settings(dir.path(), url.clone());
+        actix_web::rt::task::spawn_blocking(move || api::startup::prepare(&settings, Options::default()).map(|_| ()))
+    });
+    for r in futures_util::future::join_all(starts).await {
+        r.unwrap().unwrap();
+    }
+    let pool = models::db::pool(&models::DbUrl::parse(&url), 1, std::time::Duration::from_secs(5)).unwrap();
+    let mut conn = models::db::get(&pool).unwrap();
+    let admin = models::account::find_by_username(&mut conn, "admin").unwrap();
+    assert!(admin.is_some());
+    let cipher = models::Cipher::new(&[0u8; 32]);
+    let root = models::organization::root(&mut conn, &cipher).unwrap().unwrap();
+    let scope = models::Jurisdiction::of(&root);
+    let filter = models::organization::OrgFilter { level: Some(exam::OrgLevel::Province), ..Default::default() };
+    let provinces =
+        models::organization::list_in(&mut conn, &cipher, &scope, &filter, &models::PageRequest::default()).unwrap();
+    assert_eq!(provinces.items.len(), 1);
+}

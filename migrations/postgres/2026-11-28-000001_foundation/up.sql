@@ -18,6 +18,8 @@ CREATE TABLE organizations (
     UNIQUE (parent_id, name)
 );
 CREATE INDEX organizations_parent_idx ON organizations (parent_id);
+-- One root (the province): servers starting at once cannot both create it.
+CREATE UNIQUE INDEX organizations_single_root ON organizations ((parent_id IS NULL)) WHERE parent_id IS NULL;
 
 CREATE TABLE accounts (
     id TEXT PRIMARY KEY NOT NULL,
