@@ -78,3 +78,23 @@ async fn every_operation_in_the_contract_is_routed() {
         assert!(!res.status.is_server_error(), "{method} {path} → {}", res.status);
     }
 }
+
+#[actix_web::test]
+async fn other_methods_get_405_with_the_documented_methods_in_allow() {
+    let app = TestApp::spawn().await;
+    let mut documented: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (method, path, _) in operations() {
+        documented.entry(path).or_default().push(method.to_uppercase());
+    }
+    for (path, mut methods) in documented {
+        let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
+        let res = TestApp::finish(app.client.request(Method::TRACE, app.url(&concrete))).await;
+        let allow =
+            res.headers.get("allow").unwrap_or_else(|| panic!("{path}: no Allow header")).to_str().unwrap().to_owned();
+        res.expect_error(405, "method_not_allowed");
+        let mut allowed: Vec<String> = allow.split(',').map(|m| m.trim().to_owned()).collect();
+        allowed.sort();
+        methods.sort();
+        assert_eq!(allowed, methods, "{path}");
+    }
+}

@@ -28,6 +28,8 @@ pub struct ClientTokenResponse {
 #[utoipa::path(post, path = "/api/v1/auth/client-token", operation_id = "issueClientToken", tag = "auth",
     request_body = ClientTokenRequest,
     responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 200, body = ClientTokenResponse), (status = 400, body = ErrorBody),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 403, description = "account_disabled", body = ErrorBody),

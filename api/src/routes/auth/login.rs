@@ -17,7 +17,8 @@ use crate::state::AppState;
     responses(
         (status = 200, body = TokenResponse),
         (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
-        (status = 403, description = "account_disabled", body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 403, description = "account_disabled", body = ErrorBody), (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, body = ErrorBody),
         (status = 429, description = "too_many_attempts", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn login(

@@ -15,6 +15,8 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refreshToken", tag = "auth",
     request_body = RefreshRequest,
     responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 200, body = TokenResponse),
         (status = 400, body = ErrorBody),
         (status = 401, description = "invalid_refresh_token, refresh_token_reused or token_revoked", body = ErrorBody)))]

@@ -12,7 +12,9 @@ use crate::state::AppState;
 /// secret, shown this once.
 #[utoipa::path(post, path = "/api/v1/integration-clients", operation_id = "createIntegrationClient", tag = "integration clients",
     security(("bearer" = [])), request_body = CreateIntegrationClientRequest,
-    responses((status = 201, body = CreatedIntegrationClient), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),(status = 201, body = CreatedIntegrationClient), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
 pub async fn create_integration_client(

@@ -14,6 +14,8 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/me/password", operation_id = "changePassword", tag = "me",
     security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "current_password_incorrect", body = ErrorBody),
         (status = 422, description = "validation_failed: the new password is too weak", body = ErrorBody),

@@ -21,6 +21,6 @@ pub async fn get_me(state: web::Data<AppState>, me: AnyPrincipal) -> Result<web:
         role: acc.role,
         organization: OrgSummary::from(&me.org),
         must_change_password: acc.must_change_password,
-        last_login_at: acc.last_login_at,
+        last_login_at: acc.last_login_at.map(|t| t.and_utc()),
     }))
 }

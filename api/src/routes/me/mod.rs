@@ -3,7 +3,7 @@
 pub mod change_password;
 pub mod get;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use exam::{OrgLevel, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -30,8 +30,7 @@ pub struct MeResponse {
     pub role: Role,
     pub organization: OrgSummary,
     pub must_change_password: bool,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_login_at: Option<NaiveDateTime>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

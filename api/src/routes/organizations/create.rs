@@ -15,6 +15,8 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/organizations", operation_id = "createOrganization", tag = "organizations",
     security(("bearer" = [])), request_body = CreateOrganizationRequest,
     responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 201, body = OrganizationResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "parent_id: no such organization in your jurisdiction", body = ErrorBody), (status = 409, description = "credit_code_taken or name_taken", body = ErrorBody),

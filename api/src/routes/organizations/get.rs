@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 /// Read one organization of the caller's jurisdiction.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", operation_id = "getOrganization", tag = "organizations",
-    security(("bearer" = [])), params(("id" = String, Path, description = "Organization id")),
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses((status = 200, body = OrganizationResponse), (status = 401, body = ErrorBody),
         (status = 404, description = "No such organization in your jurisdiction", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]

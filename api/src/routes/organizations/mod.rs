@@ -5,7 +5,7 @@ pub mod get;
 pub mod list;
 pub mod update;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use exam::{ContactPhone, Industry, OrgLevel, PersonName, SizeClass, ValueError};
 use models::organization::Organization;
 use serde::{Deserialize, Serialize};
@@ -31,10 +31,8 @@ pub struct OrganizationResponse {
     pub address: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl OrganizationResponse {
@@ -59,8 +57,8 @@ impl OrganizationResponse {
             address: o.address,
             contact_name: o.contact_name,
             contact_phone: o.contact_phone.map(|p| if mask { p.masked() } else { p.as_str().to_owned() }),
-            created_at: o.created_at,
-            updated_at: o.updated_at,
+            created_at: o.created_at.and_utc(),
+            updated_at: o.updated_at.and_utc(),
         }
     }
 }
@@ -110,6 +108,7 @@ pub struct UpdateOrganizationRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListOrganizationsQuery {
     /// Only direct children of this organization.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub parent_id: Option<String>,
     pub level: Option<OrgLevel>,
     pub industry: Option<Industry>,
@@ -117,6 +116,7 @@ pub struct ListOrganizationsQuery {
     /// Part of the name.
     pub q: Option<String>,
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

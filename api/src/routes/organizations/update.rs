@@ -13,9 +13,11 @@ use crate::state::AppState;
 /// Change an organization. Bureau admins change organizations below them; an
 /// organization's own admins may keep its address and contact current.
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", operation_id = "updateOrganization", tag = "organizations",
-    security(("bearer" = [])), params(("id" = String, Path, description = "Organization id")),
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Organization id")),
     request_body = UpdateOrganizationRequest,
     responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 200, body = OrganizationResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]

@@ -16,6 +16,8 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/staff-accounts", operation_id = "createStaffAccount", tag = "staff accounts",
     security(("bearer" = [])), request_body = CreateStaffAccountRequest,
     responses(
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 201, body = CreatedStaffAccount), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "organization_id: no such organization in your jurisdiction", body = ErrorBody), (status = 409, description = "username_taken", body = ErrorBody),

@@ -3,7 +3,7 @@
 pub mod create;
 pub mod list;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use exam::Role;
 use models::account::Account;
 use serde::{Deserialize, Serialize};
@@ -18,10 +18,8 @@ pub struct StaffAccountResponse {
     pub role: Role,
     pub active: bool,
     pub must_change_password: bool,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: NaiveDateTime,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 impl From<Account> for StaffAccountResponse {
@@ -34,8 +32,8 @@ impl From<Account> for StaffAccountResponse {
             role: a.role,
             active: a.active,
             must_change_password: a.must_change_password,
-            created_at: a.created_at,
-            last_login_at: a.last_login_at,
+            created_at: a.created_at.and_utc(),
+            last_login_at: a.last_login_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -67,10 +65,12 @@ pub struct CreatedStaffAccount {
 #[into_params(parameter_in = Query)]
 pub struct ListStaffAccountsQuery {
     /// Only accounts of this organization.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub organization_id: Option<String>,
     /// Only this staff role.
     pub role: Option<Role>,
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
