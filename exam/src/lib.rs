@@ -4,17 +4,27 @@
 //! Nothing here touches a database, a file, a clock or the network, so every rule
 //! can be tested with plain values and property tests.
 
+#[macro_use]
+mod macros;
+
 pub mod access;
 pub mod credit_code;
 pub mod org;
 pub mod password;
+pub mod regcode;
+pub mod resident_id;
+pub mod roster;
 pub mod text;
+pub mod worker;
 
 pub use access::Role;
 pub use credit_code::CreditCode;
 pub use org::{Industry, OrgLevel, SizeClass};
 pub use password::NewPassword;
-pub use text::{ContactPhone, OrgName, PersonName, Username};
+pub use regcode::RegCode;
+pub use resident_id::ResidentId;
+pub use text::{ContactPhone, MobilePhone, OrgName, PersonName, Username};
+pub use worker::{Verification, WorkerRole};
 
 /// Why a value was refused. The `field`-free variants are mapped to messages by the caller,
 /// which knows which request field held the value.
@@ -36,4 +46,10 @@ pub enum ValueError {
     UnknownVariant,
     #[error("is too weak: {0}")]
     Weak(&'static str),
+    #[error("does not start with a valid region code")]
+    BadRegion,
+    #[error("does not hold a valid birth date")]
+    BadBirthDate,
+    #[error("is not a mainland mobile number (11 digits starting with 1)")]
+    NotMobile,
 }

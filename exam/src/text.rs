@@ -125,6 +125,43 @@ impl fmt::Debug for ContactPhone {
     }
 }
 
+/// A mainland mobile number: 11 digits, `1` then `3`-`9`. Personal data: `Debug` masks it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MobilePhone(String);
+
+impl MobilePhone {
+    /// Parses a number as typed: blanks and dashes ignored, a leading +86 accepted.
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s: String = input.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let s = s.strip_prefix("+86").unwrap_or(&s);
+        if s.is_empty() {
+            return Err(ValueError::Empty);
+        }
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ValueError::BadCharacters);
+        }
+        if s.len() != 11 || !s.starts_with('1') || s.as_bytes()[1] < b'3' {
+            return Err(ValueError::NotMobile);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// 138****5678.
+    pub fn masked(&self) -> String {
+        mask_middle(&self.0, 3, 4)
+    }
+}
+
+impl fmt::Debug for MobilePhone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MobilePhone({})", self.masked())
+    }
+}
+
 /// Keeps `head` leading and `tail` trailing characters and stars the rest.
 pub fn mask_middle(s: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
@@ -166,5 +203,10 @@ mod tests {
         assert!(ContactPhone::parse("0539-8888888").is_ok());
         assert!(ContactPhone::parse("12345678901").is_err());
         assert_eq!(ContactPhone::parse("13805391abc"), Err(ValueError::BadCharacters));
+        let m = MobilePhone::parse("+86 139-0539-0000").unwrap();
+        assert_eq!(m.expose(), "13905390000");
+        assert_eq!(format!("{m:?}"), "MobilePhone(139****0000)");
+        assert_eq!(MobilePhone::parse("05398888888"), Err(ValueError::NotMobile));
+        assert_eq!(MobilePhone::parse("1280539000"), Err(ValueError::NotMobile));
     }
 }
