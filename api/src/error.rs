@@ -26,6 +26,28 @@ pub struct ErrorBody {
     /// The request field at fault (a JSON path such as `contact_phone`), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every problem of a file upload, by row and column (roster import).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RowProblem>,
+}
+
+/// One problem in an uploaded file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// The row as the spreadsheet shows it (the header is row 1).
+    pub row: usize,
+    /// The column's name as in the template, e.g. 身份证号码.
+    pub column: String,
+    pub message: String,
+}
+
+/// A row problem in both languages.
+#[derive(Debug, Clone)]
+pub struct RowDetail {
+    pub row: usize,
+    pub column: String,
+    pub zh: String,
+    pub en: String,
 }
 
 /// The English rendering of an error, kept on the response for the language middleware.
@@ -81,6 +103,14 @@ codes! {
     NotFound => (NOT_FOUND, "not_found", "记录不存在或不在管辖范围内", "Not found, or outside your jurisdiction"),
     RouteNotFound => (NOT_FOUND, "route_not_found", "接口不存在", "No such API endpoint"),
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed", "该接口不支持此请求方法", "This endpoint does not support this method"),
+    RegistrationCodeUnknown => (NOT_FOUND, "registration_code_unknown", "注册码不存在，请核对后重新输入", "No such registration code; check it and type it again"),
+    RegistrationCodeExpired => (GONE, "registration_code_expired", "注册码已过期，请向单位索取新的注册码", "This registration code has expired; ask your employer for a new one"),
+    RegistrationCodeExhausted => (GONE, "registration_code_exhausted", "注册码使用次数已满，请向单位索取新的注册码", "This registration code has been used up; ask your employer for a new one"),
+    RegistrationCodeRevoked => (GONE, "registration_code_revoked", "注册码已作废，请向单位索取新的注册码", "This registration code was revoked; ask your employer for a new one"),
+    AlreadyRegistered => (CONFLICT, "already_registered", "该身份证号码已注册。如在本单位，请直接登录；如调换了单位，请输入原密码完成调动", "This ID number is already registered. Sign in if you are at the same employer; if you changed employer, give your existing password to move your record"),
+    PhoneTaken => (CONFLICT, "phone_taken", "该手机号码已被其他人员登记", "This mobile number is registered to someone else"),
+    NameMismatch => (UNPROCESSABLE_ENTITY, "name_mismatch", "姓名与单位名册登记的不一致，请核对或联系单位", "The name does not match the employer's roster; check it or contact your employer"),
+    RosterInvalid => (UNPROCESSABLE_ENTITY, "roster_invalid", "名册有误，未导入任何人员，请按提示逐行修改后重新上传", "The roster has errors and nothing was imported; fix the rows listed and upload it again"),
     CreditCodeTaken => (CONFLICT, "credit_code_taken", "该统一社会信用代码已登记", "An organization with this unified social credit code already exists"),
     NameTaken => (CONFLICT, "name_taken", "同一上级单位下已有同名单位", "A sibling organization already has this name"),
     UsernameTaken => (CONFLICT, "username_taken", "该用户名已被使用", "This username is taken"),
@@ -106,15 +136,23 @@ pub enum Detail {
 pub struct ApiError {
     pub code: Code,
     pub field: Option<String>,
-    pub detail: Option<Detail>,
     /// Seconds, for `Retry-After` on 429 and 503.
     pub retry_after: Option<u64>,
+    /// What few errors carry, boxed to keep `Result<_, ApiError>` small.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Default)]
+struct Extra {
+    detail: Option<Detail>,
+    /// Row-by-row problems of an uploaded file.
+    rows: Vec<RowDetail>,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl ApiError {
     pub fn new(code: Code) -> Self {
-        Self { code, field: None, detail: None, retry_after: None, cause: None }
+        Self { code, field: None, retry_after: None, extra: None }
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {
@@ -122,13 +160,22 @@ impl ApiError {
         self
     }
 
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
     pub fn detail(mut self, detail: Detail) -> Self {
-        self.detail = Some(detail);
+        self.extra_mut().detail = Some(detail);
         self
     }
 
     pub fn text(self, zh: impl Into<String>, en: impl Into<String>) -> Self {
         self.detail(Detail::Text { zh: zh.into(), en: en.into() })
+    }
+
+    pub fn rows(mut self, rows: Vec<RowDetail>) -> Self {
+        self.extra_mut().rows = rows;
+        self
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Self {
@@ -138,7 +185,9 @@ impl ApiError {
 
     /// A 500 whose cause is logged, never shown.
     pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self { cause: Some(Box::new(cause)), ..Self::new(Code::Internal) }
+        let mut e = Self::new(Code::Internal);
+        e.extra_mut().cause = Some(Box::new(cause));
+        e
     }
 
     /// A value in `field` refused by a domain rule.
@@ -156,7 +205,8 @@ impl ApiError {
 
     fn render(&self, english: bool) -> ErrorBody {
         let base = if english { self.code.message_en() } else { self.code.message_zh() };
-        let detail = self.detail.as_ref().map(|d| match d {
+        let extra = self.extra.as_deref();
+        let detail = extra.and_then(|x| x.detail.as_ref()).map(|d| match d {
             Detail::Value(v) => value_message(v, english),
             Detail::Text { zh, en } => {
                 if english {
@@ -165,7 +215,7 @@ impl ApiError {
                     zh.clone()
                 }
             }
-            Detail::Parser(p) => p.clone(),
+            Detail::Parser(p) => redact_parser_message(p),
         });
         let message = match (&self.field, detail) {
             (Some(f), Some(d)) if english => format!("{base}: `{f}` {d}"),
@@ -176,12 +226,56 @@ impl ApiError {
             (Some(f), None) => format!("{base}（字段 {f}）"),
             (None, None) => base.to_owned(),
         };
-        ErrorBody { code: self.code.as_str(), message, field: self.field.clone() }
+        let errors = extra
+            .map_or(&[][..], |x| x.rows.as_slice())
+            .iter()
+            .map(|r| RowProblem {
+                row: r.row,
+                column: r.column.clone(),
+                message: if english { r.en.clone() } else { r.zh.clone() },
+            })
+            .collect();
+        ErrorBody { code: self.code.as_str(), message, field: self.field.clone(), errors }
     }
 }
 
+/// A parser's message without the values it quotes: "invalid type: string \"3713…\",
+/// expected …" would otherwise echo personal data back (and into any log of the body).
+pub fn redact_parser_message(message: &str) -> String {
+    let (head, tail) = match message.find(", expected") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    if head.starts_with("unknown field") || head.starts_with("missing field") {
+        return message.to_owned();
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in head.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    out.push_str(tail);
+    out
+}
+
 /// A domain rule's refusal, in words.
-fn value_message(e: &ValueError, english: bool) -> String {
+pub fn value_message(e: &ValueError, english: bool) -> String {
     if english {
         return e.to_string();
     }
@@ -195,6 +289,9 @@ fn value_message(e: &ValueError, english: bool) -> String {
             format!("校验位不正确（按国家标准应为 {expected}），请核对是否输错")
         }
         ValueError::UnknownVariant => "不是允许的取值".into(),
+        ValueError::BadRegion => "地区码（前6位）不正确".into(),
+        ValueError::BadBirthDate => "出生日期（第7至14位）不是有效日期".into(),
+        ValueError::NotMobile => "不是有效的手机号码（11位，以1开头）".into(),
         ValueError::Weak(why) => match *why {
             "needs at least one letter and one digit" => "强度不够：须同时包含字母和数字".into(),
             "is a commonly used password" => "强度不够：这是常见的弱密码".into(),
@@ -215,7 +312,7 @@ impl fmt::Display for ApiError {
         if let Some(field) = &self.field {
             write!(f, " ({field})")?;
         }
-        if let Some(cause) = &self.cause {
+        if let Some(cause) = self.extra.as_ref().and_then(|x| x.cause.as_ref()) {
             write!(f, ": {cause}")?;
             let mut source = cause.source();
             while let Some(s) = source {
@@ -306,6 +403,26 @@ mod tests {
         assert!(zh.message.contains("credit_code") && zh.message.contains("校验位"), "{}", zh.message);
         let en = e.render(true);
         assert!(en.message.contains("`credit_code`") && en.message.contains("expected L"), "{}", en.message);
+    }
+
+    #[test]
+    fn parser_messages_do_not_echo_values() {
+        assert_eq!(
+            redact_parser_message("invalid type: string \"371302199001011234\", expected u32 at line 1 column 30"),
+            "invalid type: string \"…\", expected u32 at line 1 column 30"
+        );
+        assert_eq!(
+            redact_parser_message("invalid type: integer `13805391234`, expected a string"),
+            "invalid type: integer `…`, expected a string"
+        );
+        assert_eq!(
+            redact_parser_message("unknown variant `boss`, expected one of `a`, `b`"),
+            "unknown variant `…`, expected one of `a`, `b`"
+        );
+        assert_eq!(
+            redact_parser_message("unknown field `flag`, expected `name`"),
+            "unknown field `flag`, expected `name`"
+        );
     }
 
     #[test]

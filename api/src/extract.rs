@@ -44,19 +44,35 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !json {
                 return Err(ApiError::new(Code::UnsupportedMediaType));
             }
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(Code::PayloadTooLarge)
-                } else {
-                    ApiError::new(Code::InvalidRequest).detail(Detail::Parser(e.to_string()))
-                }
-            })?;
+            let bytes = body.await.map_err(payload_error)?;
             let mut de = serde_json::Deserializer::from_slice(&bytes);
             let value: T = serde_path_to_error::deserialize(&mut de)
                 .map_err(|e| parse_error(e.path(), e.inner(), Code::InvalidRequest))?;
             de.end().map_err(|e| ApiError::new(Code::InvalidRequest).detail(Detail::Parser(e.to_string())))?;
             Ok(Json(value))
         })
+    }
+}
+
+/// A raw request body (an uploaded file) within the route's `PayloadConfig` limit.
+#[derive(Debug)]
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move { body.await.map(Body).map_err(payload_error) })
+    }
+}
+
+fn payload_error(e: actix_web::Error) -> ApiError {
+    if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(Code::PayloadTooLarge)
+    } else {
+        ApiError::new(Code::InvalidRequest).detail(Detail::Parser(e.to_string()))
     }
 }
 

@@ -52,14 +52,28 @@ fn load_or_create(
             std::fs::create_dir_all(&keys).map_err(io)?;
             let mut key = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut key);
+            // Written whole to a private file, then linked into place: linking fails if the
+            // key exists, so two servers starting at once agree on one key.
+            let tmp = keys.join(format!(".{file}.{}", uuid::Uuid::new_v4().simple()));
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut f = options.open(&path).map_err(io)?;
-            f.write_all(B64.encode(key).as_bytes()).map_err(io)?;
-            tracing::info!(path = %path.display(), "generated a new key; keep it with the database");
-            Ok(key)
+            let written = options
+                .open(&tmp)
+                .and_then(|mut f| f.write_all(B64.encode(key).as_bytes()).and_then(|()| f.sync_all()));
+            let linked = written.and_then(|()| std::fs::hard_link(&tmp, &path));
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "generated a new key; keep it with the database");
+                    Ok(key)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    decode_key(name, &std::fs::read_to_string(&path).map_err(io)?)
+                }
+                Err(e) => Err(io(e)),
+            }
         }
         Err(e) => Err(io(e)),
     }

@@ -126,6 +126,38 @@ impl Role {
         self.is_bureau_admin() || self == Self::EnterpriseAdmin
     }
 
+    /// Whether this role may issue, list and revoke registration codes of an enterprise.
+    pub fn may_issue_registration_codes(self, relation: Relation) -> bool {
+        match self {
+            Self::ProvinceAdmin | Self::CityAdmin | Self::CountyAdmin => true,
+            Self::EnterpriseAdmin => relation == Relation::Own,
+            Self::Proctor | Self::Worker | Self::IntegrationClient => false,
+        }
+    }
+
+    /// Whether this role may read worker records of its subtree (a worker reads only its own).
+    pub fn may_read_workers(self) -> bool {
+        self != Self::Worker
+    }
+
+    /// Whether this role may change a worker's role, position and active flag, and import
+    /// rosters, for an enterprise at `relation`.
+    pub fn may_manage_workers(self, relation: Relation) -> bool {
+        self.may_issue_registration_codes(relation)
+    }
+
+    /// Whether this role may check worker records as real (核对信息): county and city
+    /// bureaus, and the province.
+    pub fn may_verify_workers(self) -> bool {
+        self.is_bureau_admin()
+    }
+
+    /// Whether this role may export whole ID numbers (the principals list): bureaus only,
+    /// and every export is audited.
+    pub fn may_export_personal_data(self) -> bool {
+        self.is_bureau_admin()
+    }
+
     /// Only the province may admit the provincial platform as a client.
     pub fn may_create_integration_client(self) -> bool {
         self == Self::ProvinceAdmin
@@ -161,6 +193,21 @@ mod tests {
             assert!(!r.may_create_staff(Own, Role::IntegrationClient, OrgLevel::Province));
         }
         assert!(!Role::Proctor.may_create_staff(Own, Role::Proctor, OrgLevel::Enterprise));
+    }
+
+    #[test]
+    fn worker_registry_rules() {
+        use Relation::*;
+        assert!(Role::EnterpriseAdmin.may_issue_registration_codes(Own));
+        assert!(!Role::EnterpriseAdmin.may_issue_registration_codes(Below));
+        assert!(Role::CountyAdmin.may_issue_registration_codes(Below));
+        assert!(!Role::Proctor.may_issue_registration_codes(Own));
+        assert!(Role::Proctor.may_read_workers());
+        assert!(!Role::Worker.may_read_workers());
+        assert!(Role::CityAdmin.may_verify_workers());
+        assert!(!Role::EnterpriseAdmin.may_verify_workers());
+        assert!(!Role::EnterpriseAdmin.may_export_personal_data());
+        assert!(!Role::IntegrationClient.may_export_personal_data());
     }
 
     #[test]

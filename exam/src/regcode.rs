@@ -34,8 +34,12 @@ impl RegCode {
     /// biased top of the byte range: the caller supplies bytes from a CSPRNG until full).
     pub fn from_random(bytes: impl IntoIterator<Item = u8>) -> Option<Self> {
         // 248 = 8 × 31: bytes at or above it would favour the first characters.
-        let code: String =
-            bytes.into_iter().filter(|b| *b < 248).take(LEN).map(|b| char::from(ALPHABET[usize::from(b % 31)])).collect();
+        let code: String = bytes
+            .into_iter()
+            .filter(|b| *b < 248)
+            .take(LEN)
+            .map(|b| char::from(ALPHABET[usize::from(b % 31)]))
+            .collect();
         (code.len() == LEN).then_some(Self(code))
     }
 

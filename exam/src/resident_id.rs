@@ -138,21 +138,18 @@ mod tests {
         assert_eq!(ResidentId::parse("37130219900101123A"), Err(ValueError::BadCharacters));
         assert_eq!(ResidentId::parse(&make("991302", "19900101", "123")), Err(ValueError::BadRegion));
         assert_eq!(ResidentId::parse(&make("371302", "19900230", "123")), Err(ValueError::BadBirthDate));
-        assert_eq!(ResidentId::parse(&make("371302", "19010229", "123")), Err(ValueError::BadBirthDate), "1900s non-leap");
+        assert_eq!(
+            ResidentId::parse(&make("371302", "19010229", "123")),
+            Err(ValueError::BadBirthDate),
+            "1900s non-leap"
+        );
         assert_eq!(ResidentId::parse(&make("371302", "18991231", "123")), Err(ValueError::BadBirthDate));
         assert_eq!(ResidentId::parse("11010519491231002Y"), Err(ValueError::BadCharacters));
         assert_eq!(ResidentId::parse("110105194912310021"), Err(ValueError::BadCheckCharacter { expected: 'X' }));
     }
 
     fn valid_body() -> impl Strategy<Value = String> {
-        (
-            proptest::sample::select(PROVINCES.to_vec()),
-            1u32..=9999,
-            1900u32..=2099,
-            1u32..=12,
-            1u32..=31,
-            0u32..=999,
-        )
+        (proptest::sample::select(PROVINCES.to_vec()), 1u32..=9999, 1900u32..=2099, 1u32..=12, 1u32..=31, 0u32..=999)
             .prop_map(|(p, r, y, m, d, s)| {
                 let d = d.min(days_in_month(y, m));
                 format!("{p:02}{r:04}{y:04}{m:02}{d:02}{s:03}")

@@ -92,7 +92,9 @@ pub enum RosterError {
     MissingColumns(Vec<Column>),
     /// No data rows.
     Empty,
-    TooManyRows { max: usize },
+    TooManyRows {
+        max: usize,
+    },
     /// Every problem found, in row order.
     Rows(Vec<RowError>),
 }
@@ -156,8 +158,12 @@ fn read_csv(bytes: &[u8]) -> Result<Table, RosterError> {
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, RosterError> {
     let unreadable = |e: String| RosterError::Unreadable(format!("XLSX: {e}"));
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-    let range = book.worksheet_range_at(0).ok_or_else(|| unreadable("no worksheet".into()))?.map_err(|e| unreadable(e.to_string()))?;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| unreadable("no worksheet".into()))?
+        .map_err(|e| unreadable(e.to_string()))?;
     if range.height() > MAX_ROWS + 1 {
         return Err(RosterError::TooManyRows { max: MAX_ROWS });
     }
@@ -182,7 +188,8 @@ fn header_index(header: &[Cell]) -> Result<[Option<usize>; 5], RosterError> {
             col.aliases().contains(&name.as_str())
         });
     }
-    let missing: Vec<Column> = Column::ALL.iter().zip(index).filter(|(c, i)| c.required() && i.is_none()).map(|(c, _)| *c).collect();
+    let missing: Vec<Column> =
+        Column::ALL.iter().zip(index).filter(|(c, i)| c.required() && i.is_none()).map(|(c, _)| *c).collect();
     if missing.is_empty() {
         Ok(index)
     } else {
@@ -253,9 +260,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, RosterError> {
         };
         let position = match text(Column::Position) {
             t if t.is_empty() => Some(None),
-            t => crate::OrgName::parse(&t).map(|p| Some(p.into_inner())).map_err(|e| fail(Column::Position, Problem::Value(e))).ok(),
+            t => crate::OrgName::parse(&t)
+                .map(|p| Some(p.into_inner()))
+                .map_err(|e| fail(Column::Position, Problem::Value(e)))
+                .ok(),
         };
-        if let (Some(name), Some(resident_id), Some(phone), Some(role), Some(position)) = (name, resident_id, phone, role, position) {
+        if let (Some(name), Some(resident_id), Some(phone), Some(role), Some(position)) =
+            (name, resident_id, phone, role, position)
+        {
             rows.push(Row { line, name, resident_id, phone, role, position });
         }
         if rows.len() + errors.len() > MAX_ROWS * 5 {
@@ -296,7 +308,8 @@ pub fn principals_xlsx(title: &str, lines: &[PrincipalLine]) -> Result<Vec<u8>, 
     let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
     sheet.set_name("附件1").map_err(err)?;
     sheet.write_string(0, 0, title).map_err(err)?;
-    for (col, head) in ["序号", "姓名", "身份证号码", "单位类型", "工作单位", "备注"].iter().enumerate() {
+    for (col, head) in ["序号", "姓名", "身份证号码", "单位类型", "工作单位", "备注"].iter().enumerate()
+    {
         sheet.write_string(1, col as u16, *head).map_err(err)?;
     }
     for (i, l) in lines.iter().enumerate() {
@@ -324,7 +337,11 @@ mod tests {
 
     #[test]
     fn a_good_csv_in_utf8_or_gb18030() {
-        let csv = format!("姓名,身份证号码,手机号码,人员类别,岗位\n张三,{},13805391234,主要负责人,总经理\n\n李四,{},,其他从业人员,\n", id(11), id(12));
+        let csv = format!(
+            "姓名,身份证号码,手机号码,人员类别,岗位\n张三,{},13805391234,主要负责人,总经理\n\n李四,{},,其他从业人员,\n",
+            id(11),
+            id(12)
+        );
         let rows = parse(csv.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 2);
@@ -348,7 +365,13 @@ mod tests {
         let found: Vec<(usize, Column)> = errors.iter().map(|e| (e.line, e.column)).collect();
         assert_eq!(
             found,
-            [(2, Column::Name), (3, Column::ResidentId), (3, Column::Phone), (3, Column::Role), (4, Column::ResidentId)]
+            [
+                (2, Column::Name),
+                (3, Column::ResidentId),
+                (3, Column::Phone),
+                (3, Column::Role),
+                (4, Column::ResidentId)
+            ]
         );
         assert_eq!(errors[4].problem, Problem::DuplicateOf(2));
         assert_eq!(errors[0].problem, Problem::Missing);
@@ -356,7 +379,10 @@ mod tests {
 
     #[test]
     fn missing_columns_and_empty_files() {
-        assert_eq!(parse("姓名,岗位\n张三,工人\n".as_bytes()), Err(RosterError::MissingColumns(vec![Column::ResidentId, Column::Role])));
+        assert_eq!(
+            parse("姓名,岗位\n张三,工人\n".as_bytes()),
+            Err(RosterError::MissingColumns(vec![Column::ResidentId, Column::Role]))
+        );
         assert_eq!(parse(b""), Err(RosterError::Empty));
         assert_eq!(parse("姓名,身份证号码,人员类别\n".as_bytes()), Err(RosterError::Empty));
         let binary = parse(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01");

@@ -204,3 +204,15 @@ pub fn record_login(conn: &mut DbConn, id: &AccountId) -> Result<(), DbError> {
     diesel::update(a::table.find(id.as_str())).set(a::last_login_at.eq(crate::now())).execute(conn)?;
     Ok(())
 }
+
+/// Moves an account to another organization (a worker changing employer).
+#[tracing::instrument(skip(conn))]
+pub fn set_organization(conn: &mut DbConn, id: &AccountId, org: &OrgId) -> Result<(), DbError> {
+    let n = diesel::update(a::table.find(id.as_str()))
+        .set((a::organization_id.eq(org.as_str()), a::updated_at.eq(crate::now())))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}

@@ -153,7 +153,20 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let to_names = |v: Vec<diesel::migration::MigrationVersion<'_>>| v.iter().map(ToString::to_string).collect();
     match conn {
         DbConn::Sqlite(c) => {
-            c.run_pending_migrations(SQLITE_MIGRATIONS).map(to_names).map_err(|e| DbError::Migration(e.to_string()))
+            // Holding the write lock while checking and applying, so that servers starting
+            // at once on one file migrate one after the other (each migration's own
+            // transaction becomes a savepoint).
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            match c.run_pending_migrations(SQLITE_MIGRATIONS).map(to_names) {
+                Ok(names) => {
+                    AnsiTransactionManager::commit_transaction(c)?;
+                    Ok(names)
+                }
+                Err(e) => {
+                    AnsiTransactionManager::rollback_transaction(c)?;
+                    Err(DbError::Migration(e.to_string()))
+                }
+            }
         }
         DbConn::Postgres(c) => {
             c.batch_execute("SELECT pg_advisory_lock(72135)")?;

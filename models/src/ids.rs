@@ -56,3 +56,11 @@ typed_id!(
     /// One login session (a family of refresh tokens).
     SessionId
 );
+typed_id!(
+    /// A registration code (the row, not the code itself).
+    RegCodeId
+);
+typed_id!(
+    /// A worker's registry record.
+    WorkerId
+);

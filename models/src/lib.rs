@@ -5,19 +5,22 @@
 //! [`Jurisdiction`]: there is no way to read across jurisdictions by forgetting a check.
 
 pub mod account;
+pub mod audit;
 pub mod crypto;
 pub mod db;
 pub mod ids;
 pub mod organization;
 pub mod page;
+pub mod registration_code;
 pub mod schema;
 pub mod scope;
 pub mod session;
 pub mod throttle;
+pub mod worker;
 
 pub use crypto::Cipher;
 pub use db::{Backend, DbConn, DbPool, DbUrl};
-pub use ids::{AccountId, OrgId, SessionId};
+pub use ids::{AccountId, OrgId, RegCodeId, SessionId, WorkerId};
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Jurisdiction;
 

@@ -72,4 +72,86 @@ diesel::joinable!(accounts -> organizations (organization_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, accounts, sessions, refresh_tokens, throttles);
+diesel::table! {
+    registration_codes (id) {
+        id -> Text,
+        code -> Text,
+        organization_id -> Text,
+        label -> Nullable<Text>,
+        default_role -> Nullable<Text>,
+        max_uses -> Integer,
+        uses -> Integer,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workers (id) {
+        id -> Text,
+        organization_id -> Text,
+        account_id -> Nullable<Text>,
+        name -> Text,
+        resident_id_enc -> Binary,
+        resident_id_index -> Text,
+        phone_enc -> Nullable<Binary>,
+        phone_index -> Nullable<Text>,
+        role -> Text,
+        position -> Nullable<Text>,
+        status -> Text,
+        active -> Bool,
+        face_enrolled -> Bool,
+        face_consent_version -> Nullable<Text>,
+        face_consent_at -> Nullable<Timestamp>,
+        needs_alternative_check -> Bool,
+        verification -> Text,
+        verification_reason -> Nullable<Text>,
+        verified_by -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        registered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    worker_history (id) {
+        id -> Text,
+        worker_id -> Text,
+        at -> Timestamp,
+        actor_account_id -> Nullable<Text>,
+        kind -> Text,
+        from_organization_id -> Nullable<Text>,
+        to_organization_id -> Nullable<Text>,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_account_id -> Nullable<Text>,
+        action -> Text,
+        target -> Text,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(registration_codes -> organizations (organization_id));
+diesel::joinable!(workers -> organizations (organization_id));
+diesel::joinable!(worker_history -> workers (worker_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    accounts,
+    sessions,
+    refresh_tokens,
+    throttles,
+    registration_codes,
+    workers,
+    worker_history,
+    audit_log,
+);

@@ -211,3 +211,57 @@ pub fn credit_code() -> String {
     let check = exam::credit_code::check_character(&body).expect("alphabet");
     format!("{}{check}", String::from_utf8(body).expect("ascii"))
 }
+
+/// A fresh valid resident ID number (born 1990-01-01 in 兰山区, unique per call).
+pub fn resident_id() -> String {
+    let n = SEQ.fetch_add(1, Ordering::SeqCst) + std::process::id() % 500;
+    let body = format!("3713021990{:02}{:02}{:03}", 1 + n / 28 % 12, 1 + n % 28, n % 1000);
+    format!("{body}{}", exam::resident_id::check_character(body.as_bytes()).expect("digits"))
+}
+
+/// A fresh valid mobile number.
+pub fn phone() -> String {
+    format!("139{:08}", SEQ.fetch_add(1, Ordering::SeqCst) * 7919 % 100_000_000)
+}
+
+pub const WORKER_PASSWORD: &str = "Worker-pass-2026";
+
+impl TestApp {
+    /// Issues a registration code for an enterprise; returns it as typed.
+    pub async fn code(&self, token: &str, enterprise: &str) -> String {
+        let body = self
+            .post(
+                "/api/v1/registration-codes",
+                token,
+                json!({"organization_id": enterprise, "label": "测试", "default_role": "other_staff"}),
+            )
+            .await
+            .expect(201);
+        body["code"].as_str().expect("code").to_owned()
+    }
+
+    /// Registers a worker; returns the raw response.
+    pub async fn register(&self, code: &str, name: &str, id: &str, phone: &str, password: &str) -> Res {
+        self.send(
+            Method::POST,
+            "/api/v1/workers/register",
+            None,
+            Some(json!({"code": code, "name": name, "resident_id": id, "phone": phone, "password": password,
+                        "position": "操作工", "face_consent": {"version": "2026-01", "accepted": true}})),
+        )
+        .await
+    }
+
+    /// A registered worker in `enterprise`: (worker id, access token, resident id, phone).
+    pub async fn worker(&self, token: &str, enterprise: &str, name: &str) -> (String, String, String, String) {
+        let code = self.code(token, enterprise).await;
+        let (id, phone) = (resident_id(), phone());
+        let body = self.register(&code, name, &id, &phone, WORKER_PASSWORD).await.expect(201);
+        (
+            body["worker"]["id"].as_str().expect("id").to_owned(),
+            body["tokens"]["access_token"].as_str().expect("token").to_owned(),
+            id,
+            phone,
+        )
+    }
+}

@@ -171,3 +171,125 @@ async fn staff_lists_stay_inside_the_subtree() {
     assert_eq!(orgs.len(), 2, "{listed}");
     assert!(orgs.iter().all(|o| *o == w.county_a1 || *o == w.ent_a1), "{orgs:?}");
 }
+
+/// Each enterprise's registry objects: a registered worker and a registration code.
+struct Registry {
+    worker: String,
+    code_id: String,
+}
+
+async fn registry(app: &TestApp, ent: &str, name: &str) -> Registry {
+    let t = app.admin_token.clone();
+    let (worker, _, _, _) = app.worker(&t, ent, name).await;
+    let code = app.post("/api/v1/registration-codes", &t, json!({"organization_id": ent})).await.expect(201);
+    Registry { worker, code_id: code["id"].as_str().unwrap().to_owned() }
+}
+
+async fn assert_registry_outside(
+    app: &TestApp,
+    token: &str,
+    role: &str,
+    outside_orgs: &[&String],
+    outside: &[&Registry],
+) {
+    for org in outside_orgs {
+        let what = format!("{role} → org {org}");
+        refused(
+            app.post("/api/v1/registration-codes", token, json!({"organization_id": org})).await,
+            &format!("issue code {what}"),
+        );
+        let res = TestApp::finish(
+            app.client
+                .post(app.url(&format!("/api/v1/organizations/{org}/workers/import")))
+                .bearer_auth(token)
+                .header("content-type", "text/csv")
+                .body("姓名,身份证号码,人员类别\n"),
+        )
+        .await;
+        refused(res, &format!("import {what}"));
+        refused(app.get(&format!("/api/v1/organizations/{org}/principals"), token).await, &format!("export {what}"));
+        let listed = app.get(&format!("/api/v1/workers?organization_id={org}"), token).await;
+        if listed.status == 200 {
+            assert_eq!(listed.body["items"], json!([]), "list workers {what}");
+        } else {
+            refused(listed, &format!("list workers {what}"));
+        }
+        let codes = app.get(&format!("/api/v1/registration-codes?organization_id={org}"), token).await;
+        if codes.status == 200 {
+            assert_eq!(codes.body["items"], json!([]), "list codes {what}");
+        } else {
+            refused(codes, &format!("list codes {what}"));
+        }
+    }
+    for r in outside {
+        let what = format!("{role} → worker {}", r.worker);
+        refused(app.get(&format!("/api/v1/workers/{}", r.worker), token).await, &format!("get {what}"));
+        refused(app.get(&format!("/api/v1/workers/{}/history", r.worker), token).await, &format!("history {what}"));
+        refused(
+            app.patch(&format!("/api/v1/workers/{}", r.worker), token, json!({"role": "principal"})).await,
+            &format!("update {what}"),
+        );
+        refused(
+            app.patch(&format!("/api/v1/workers/{}", r.worker), token, json!({"position": "越权"})).await,
+            &format!("update position {what}"),
+        );
+        refused(
+            app.post(&format!("/api/v1/workers/{}/verification", r.worker), token, json!({"result": "verified"})).await,
+            &format!("verify {what}"),
+        );
+        refused(
+            app.post(&format!("/api/v1/registration-codes/{}/revoke", r.code_id), token, json!({})).await,
+            &format!("revoke {what}"),
+        );
+    }
+    // Unfiltered lists hold nothing from outside.
+    let workers = app.get("/api/v1/workers?limit=200", token).await;
+    if workers.status == 200 {
+        for r in outside {
+            assert!(!workers.body.to_string().contains(&r.worker), "{role} lists worker {}", r.worker);
+        }
+    }
+    let codes = app.get("/api/v1/registration-codes?limit=200", token).await;
+    if codes.status == 200 {
+        for r in outside {
+            assert!(!codes.body.to_string().contains(&r.code_id), "{role} lists code {}", r.code_id);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn no_role_reaches_another_jurisdictions_registry() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let t = app.admin_token.clone();
+    let a1 = registry(&app, &w.ent_a1, "兰山员工").await;
+    let a2 = registry(&app, &w.ent_a2, "罗庄员工").await;
+    let b1 = registry(&app, &w.ent_b1, "历下员工").await;
+
+    let city_admin = app.staff(&t, &w.city_a, "city_admin").await;
+    assert_registry_outside(&app, &city_admin, "city_admin", &[&w.city_b, &w.county_b1, &w.ent_b1], &[&b1]).await;
+    let county_admin = app.staff(&t, &w.county_a1, "county_admin").await;
+    assert_registry_outside(
+        &app,
+        &county_admin,
+        "county_admin",
+        &[&w.county_a2, &w.ent_a2, &w.ent_b1, &w.city_a],
+        &[&a2, &b1],
+    )
+    .await;
+    let county_proctor = app.staff(&t, &w.county_a1, "proctor").await;
+    assert_registry_outside(&app, &county_proctor, "proctor (county)", &[&w.ent_a2, &w.ent_b1], &[&a2, &b1]).await;
+    let ent_admin = app.staff(&t, &w.ent_a1, "enterprise_admin").await;
+    assert_registry_outside(&app, &ent_admin, "enterprise_admin", &[&w.ent_a2, &w.ent_b1, &w.county_a1], &[&a2, &b1])
+        .await;
+    let ent_proctor = app.staff(&t, &w.ent_a1, "proctor").await;
+    assert_registry_outside(&app, &ent_proctor, "proctor (enterprise)", &[&w.ent_a2, &w.ent_b1], &[&a2, &b1]).await;
+    // A worker of A1 reaches no other worker's record, not even in its own enterprise.
+    let (_, worker_token, _, _) = app.worker(&t, &w.ent_a1, "同事").await;
+    assert_registry_outside(&app, &worker_token, "worker", &[&w.ent_a1, &w.ent_a2], &[&a1, &a2, &b1]).await;
+    // Inside, the county reads and checks its own.
+    app.get(&format!("/api/v1/workers/{}", a1.worker), &county_admin).await.expect(200);
+    app.post(&format!("/api/v1/workers/{}/verification", a1.worker), &county_admin, json!({"result": "verified"}))
+        .await
+        .expect(200);
+}

@@ -12,4 +12,6 @@ mod jurisdiction;
 mod openapi;
 mod ops;
 mod organizations;
+mod registration;
 mod staff_accounts;
+mod workers;

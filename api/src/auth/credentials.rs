@@ -1,7 +1,8 @@
 //! Checking a name and a secret: the one path for staff logins and integration clients.
 
+use exam::{MobilePhone, ResidentId};
 use models::account::{self, Account};
-use models::{Cipher, DbConn};
+use models::{worker, Cipher, DbConn};
 
 use crate::auth::{password, throttle};
 use crate::error::{ApiError, Code};
@@ -28,7 +29,7 @@ pub fn check(
 ) -> Result<Account, ApiError> {
     let limits = throttle::Keys::new(cipher, name, address);
     limits.check(conn)?;
-    let found = account::find_by_username(conn, name)?
+    let found = find_account(conn, cipher, name)?
         .filter(|a| (a.role == exam::Role::IntegrationClient) == (door == Door::ClientCredentials));
     let hash = found.as_ref().map_or(password::DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
     let verified = password::verify(secret, hash);
@@ -41,4 +42,23 @@ pub fn check(
         return Err(ApiError::new(Code::AccountDisabled));
     }
     Ok(acc)
+}
+
+/// The account a login name names: a username, or for workers their resident ID number
+/// or mobile number.
+fn find_account(conn: &mut DbConn, cipher: &Cipher, name: &str) -> Result<Option<Account>, ApiError> {
+    if let Some(acc) = account::find_by_username(conn, name)? {
+        return Ok(Some(acc));
+    }
+    let record = if let Ok(id) = ResidentId::parse(name) {
+        worker::find_by_resident_id(conn, cipher, &id)?
+    } else if let Ok(phone) = MobilePhone::parse(name) {
+        worker::find_by_phone(conn, cipher, &phone)?
+    } else {
+        None
+    };
+    match record.and_then(|w| w.account_id) {
+        Some(id) => Ok(Some(account::get_unscoped(conn, &id)?)),
+        None => Ok(None),
+    }
 }

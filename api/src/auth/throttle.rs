@@ -74,3 +74,20 @@ impl Keys {
         Ok(())
     }
 }
+
+/// The throttle key of an address for one kind of attempt (kept as a keyed hash).
+pub fn address_key(cipher: &Cipher, kind: &str, address: &str) -> String {
+    format!("{kind}:{}", cipher.blind_index("throttle.address", address))
+}
+
+/// Refuses with 429 while `key` is blocked.
+pub fn check_key(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
+    let now = models::now();
+    match throttle::blocked_until(conn, key, now)? {
+        Some(until) => {
+            Err(ApiError::new(Code::TooManyAttempts)
+                .retry_after(u64::try_from((until - now).num_seconds()).unwrap_or(1)))
+        }
+        None => Ok(()),
+    }
+}

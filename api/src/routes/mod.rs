@@ -5,7 +5,9 @@ pub mod health;
 pub mod integration_clients;
 pub mod me;
 pub mod organizations;
+pub mod registration_codes;
 pub mod staff_accounts;
+pub mod workers;
 
 use actix_web::http::header;
 use actix_web::web;
@@ -39,6 +41,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 resource("/staff-accounts", "GET, POST")
                     .route(web::post().to(staff_accounts::create::create_staff_account))
                     .route(web::get().to(staff_accounts::list::list_staff_accounts)),
+            )
+            .service(
+                resource("/organizations/{id}/workers/import", "POST")
+                    .app_data(web::PayloadConfig::new(workers::import::MAX_ROSTER_BYTES))
+                    .route(web::post().to(workers::import::import_workers)),
+            )
+            .service(
+                resource("/organizations/{id}/principals", "GET")
+                    .route(web::get().to(workers::export_principals::export_principals)),
+            )
+            .service(
+                resource("/registration-codes", "GET, POST")
+                    .route(web::post().to(registration_codes::create::create_registration_code))
+                    .route(web::get().to(registration_codes::list::list_registration_codes)),
+            )
+            .service(
+                resource("/registration-codes/lookup", "POST")
+                    .route(web::post().to(registration_codes::lookup::lookup_registration_code)),
+            )
+            .service(
+                resource("/registration-codes/{id}/revoke", "POST")
+                    .route(web::post().to(registration_codes::revoke::revoke_registration_code)),
+            )
+            .service(resource("/workers/register", "POST").route(web::post().to(workers::register::register_worker)))
+            .service(resource("/workers", "GET").route(web::get().to(workers::list::list_workers)))
+            .service(
+                resource("/workers/{id}", "GET, PATCH")
+                    .route(web::get().to(workers::get::get_worker))
+                    .route(web::patch().to(workers::update::update_worker)),
+            )
+            .service(
+                resource("/workers/{id}/history", "GET").route(web::get().to(workers::history::get_worker_history)),
+            )
+            .service(
+                resource("/workers/{id}/verification", "POST").route(web::post().to(workers::verify::verify_worker)),
             )
             .service(
                 resource("/integration-clients", "POST")
