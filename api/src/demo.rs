@@ -4,9 +4,11 @@
 //! are drawn afresh and printed at every start.
 
 use exam::credit_code::check_character;
-use exam::{ContactPhone, CreditCode, Industry, OrgName, Role, SizeClass};
+use exam::{ContactPhone, CreditCode, Industry, MobilePhone, OrgName, ResidentId, Role, SizeClass, WorkerRole};
 use models::account::{self, NewAccount};
 use models::organization::{self, NewOrganization, Organization};
+use models::registration_code::{self, NewCode};
+use models::worker::{self, HistoryKind, NewWorker, Status};
 use models::{Cipher, DbConn};
 
 use crate::auth::password;
@@ -157,8 +159,8 @@ fn login(
     Ok(DemoLogin { role, username: username.to_owned(), password: secret, organization: org.name.clone() })
 }
 
-/// Loads the demo data and returns the demo logins.
-pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<Vec<DemoLogin>, ApiError> {
+/// Loads the demo data and returns the demo logins and a registration code.
+pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<Demo, ApiError> {
     models::db::write_transaction(conn, |conn| {
         let province = bootstrap::ensure_province(conn, cipher, settings)?;
         let mut city = NewOrganization::named(org_name("临沂市应急管理局")?);
@@ -194,7 +196,7 @@ pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<V
         let luozhuang = county("罗庄区应急管理局")?;
         let huasheng =
             enterprises.iter().find(|e| e.name == "临沂华盛商贸有限公司").cloned().ok_or_else(ApiError::not_found)?;
-        Ok(vec![
+        let logins = vec![
             login(conn, &province, Role::ProvinceAdmin, "demo.province", "省厅演示管理员")?,
             login(conn, &city, Role::CityAdmin, "demo.city", "临沂市演示管理员")?,
             login(conn, &lanshan, Role::CountyAdmin, "demo.lanshan", "兰山区演示管理员")?,
@@ -203,16 +205,84 @@ pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<V
             login(conn, &lanshan, Role::Proctor, "demo.proctor", "兰山区考点监考员")?,
             login(conn, &huasheng, Role::Worker, "demo.worker", "王小明")?,
             login(conn, &province, Role::IntegrationClient, "ic-demo-platform", "省安全生产考试平台（演示）")?,
-        ])
+        ];
+        demo_worker_record(conn, cipher, &huasheng)?;
+        let code = demo_code(conn, &huasheng)?;
+        Ok(Demo { logins, code, code_enterprise: huasheng.name.clone() })
     })
 }
 
+/// The registry record of `demo.worker`: registered, consent given, face not yet enrolled.
+fn demo_worker_record(conn: &mut DbConn, cipher: &Cipher, org: &Organization) -> Result<(), ApiError> {
+    let acc = account::find_by_username(conn, "demo.worker")?.ok_or_else(ApiError::not_found)?;
+    if worker::find_by_account(conn, cipher, &acc.id)?.is_some() {
+        return Ok(());
+    }
+    let body = "37130219900101001";
+    let check = exam::resident_id::check_character(body.as_bytes()).ok_or_else(ApiError::not_found)?;
+    let resident_id = ResidentId::parse(&format!("{body}{check}")).map_err(|e| ApiError::invalid("resident_id", e))?;
+    let phone = MobilePhone::parse("13805390000").map_err(|e| ApiError::invalid("phone", e))?;
+    let record = worker::insert(
+        conn,
+        cipher,
+        NewWorker {
+            organization_id: org.id.clone(),
+            account_id: Some(acc.id.clone()),
+            name: acc.display_name.clone(),
+            resident_id,
+            phone: Some(phone),
+            role: WorkerRole::OtherStaff,
+            position: Some("仓库管理员".into()),
+            status: Status::Registered,
+            face_consent_version: Some("2026-01".into()),
+        },
+    )?;
+    worker::record_history(conn, &record.id, None, HistoryKind::Registered, None, &serde_json::json!({"demo": true}))?;
+    Ok(())
+}
+
+/// A fresh registration code for the demo enterprise, valid 30 days.
+fn demo_code(conn: &mut DbConn, org: &Organization) -> Result<String, ApiError> {
+    let creator = account::find_by_username(conn, "demo.enterprise")?.ok_or_else(ApiError::not_found)?;
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let code = exam::RegCode::from_random(bytes).ok_or_else(ApiError::not_found)?;
+    let created = registration_code::create(
+        conn,
+        NewCode {
+            code,
+            organization_id: org.id.clone(),
+            label: Some("演示注册码".into()),
+            default_role: Some(WorkerRole::OtherStaff),
+            max_uses: 100,
+            expires_at: models::now() + chrono::Duration::days(30),
+            created_by: creator.id,
+        },
+    )?;
+    Ok(created.code.display())
+}
+
+/// What the demo data gives a person to try.
+#[derive(Debug)]
+pub struct Demo {
+    pub logins: Vec<DemoLogin>,
+    /// A registration code for registering workers in the app.
+    pub code: String,
+    pub code_enterprise: String,
+}
+
 /// Prints the demo logins to the console (never to the log).
-pub fn print(logins: &[DemoLogin]) {
+pub fn print(demo: &Demo) {
+    let logins = &demo.logins;
     println!("\nDemo data loaded. Demo logins (passwords are new at every start):");
     println!("  {:<20} {:<18} {:<18} organization", "role", "username", "password");
     for l in logins {
         println!("  {:<20} {:<18} {:<18} {}", l.role.as_str(), l.username, l.password, l.organization);
     }
-    println!("  (the integration client logs in at /api/v1/auth/client-token with client_id/client_secret)\n");
+    println!("  (the integration client logs in at /api/v1/auth/client-token with client_id/client_secret;");
+    println!("   demo.worker also logs in with phone 13805390000)");
+    println!(
+        "  Registration code for {}: {} (workers register at /api/v1/workers/register)\n",
+        demo.code_enterprise, demo.code
+    );
 }

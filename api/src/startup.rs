@@ -74,8 +74,8 @@ pub fn prepare(settings: &Settings, options: Options) -> Result<AppState, Startu
         }
     }
     if options.demo {
-        let logins = demo::load(&mut conn, &cipher, settings).map_err(StartupError::Bootstrap)?;
-        demo::print(&logins);
+        let loaded = demo::load(&mut conn, &cipher, settings).map_err(StartupError::Bootstrap)?;
+        demo::print(&loaded);
     }
     drop(conn);
     Ok(AppState {

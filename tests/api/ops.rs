@@ -89,6 +89,12 @@ async fn first_start_creates_the_province_and_its_admin_once() {
     for role in ["province_admin", "city_admin", "county_admin", "enterprise_admin", "proctor"] {
         assert!(roles.contains(&role), "{role} missing from {roles:?}");
     }
+    // The demo worker has its registry record, and the demo enterprise a usable code.
+    let workers = app.get("/api/v1/workers", &app.admin_token).await.expect(200);
+    assert_eq!(workers["items"][0]["name"], "王小明");
+    assert_eq!(workers["items"][0]["face_enrolled"], false);
+    let codes = app.get("/api/v1/registration-codes", &app.admin_token).await.expect(200);
+    assert_eq!(codes["items"][0]["status"], "active");
 }
 
 #[actix_web::test]

@@ -324,3 +324,21 @@ async fn concurrent_registrations_never_overrun_a_code() {
     assert_eq!(listed["items"][0]["uses"], 3);
     assert_eq!(listed["items"][0]["status"], "exhausted");
 }
+
+#[actix_web::test]
+async fn probing_whether_a_person_is_registered_is_throttled_too() {
+    let app = TestApp::spawn().await;
+    let s = site(&app).await;
+    let code = app.code(&app.admin_token, &s.ent).await;
+    let (id, tel) = (resident_id(), phone());
+    app.register(&code, "张三", &id, &tel, WORKER_PASSWORD).await.expect(201);
+    let probe = || {
+        app.client.post(app.url("/api/v1/workers/register")).header("x-forwarded-for", "203.0.113.9").json(&json!({
+            "code": code, "name": "张三", "resident_id": id, "phone": phone(), "password": WORKER_PASSWORD,
+            "face_consent": {"version": "2026-01", "accepted": true}}))
+    };
+    for _ in 0..20 {
+        TestApp::finish(probe()).await.expect_error(409, "already_registered");
+    }
+    TestApp::finish(probe()).await.expect_error(429, "too_many_attempts");
+}

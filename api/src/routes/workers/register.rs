@@ -113,7 +113,7 @@ pub async fn register_worker(
     };
 
     let keys = state.tokens.clone();
-    let (registered, job_change, tokens) = state
+    let outcome = state
         .db(move |conn, cipher| {
             models::db::write_transaction(conn, |conn| {
                 let current = worker::find_by_resident_id(conn, cipher, &resident_id)?;
@@ -198,7 +198,21 @@ pub async fn register_worker(
                 Ok((record, job_change, tokens))
             })
         })
-        .await?;
+        .await;
+    // Answers that tell whether a person is registered count like wrong codes, so an ID
+    // number cannot be probed freely by someone holding a code.
+    if let Err(e) = &outcome {
+        if matches!(e.code, Code::AlreadyRegistered | Code::NameMismatch | Code::PhoneTaken) {
+            let cipher = state.cipher.clone();
+            state
+                .db(move |conn, _| {
+                    let key = throttle::address_key(&cipher, "registration_code", &address);
+                    Ok(models::throttle::record_failure(conn, &key, crate::routes::registration_codes::CODE_ATTEMPTS)?)
+                })
+                .await?;
+        }
+    }
+    let (registered, job_change, tokens) = outcome?;
     tracing::info!(worker = %registered.id, org = %registered.organization_id, job_change, "worker registered");
     Ok(HttpResponse::Created().json(RegisteredWorker { worker: WorkerResponse::from(registered), job_change, tokens }))
 }
