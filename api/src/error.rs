@@ -352,6 +352,10 @@ impl From<DbError> for ApiError {
             DbError::Conflict { what } => {
                 let code = if what.contains("credit_code") {
                     Code::CreditCodeTaken
+                } else if what.contains("phone_index") {
+                    Code::PhoneTaken
+                } else if what.contains("resident_id_index") || what.contains("workers_account_id") {
+                    Code::AlreadyRegistered
                 } else if what.contains("username") {
                     Code::UsernameTaken
                 } else if what.contains("name") {

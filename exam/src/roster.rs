@@ -206,6 +206,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, RosterError> {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut seen_phones: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (line, cells) in lines {
         if cells.iter().all(|c| c.text.trim().is_empty()) {
             continue;
@@ -251,6 +252,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, RosterError> {
             t if t.is_empty() => Some(None),
             t => MobilePhone::parse(&t).map(Some).map_err(|e| fail(Column::Phone, Problem::Value(e))).ok(),
         };
+        if let Some(Some(p)) = &phone {
+            match seen_phones.get(p.expose()) {
+                Some(first) => fail(Column::Phone, Problem::DuplicateOf(*first)),
+                None => {
+                    seen_phones.insert(p.expose().to_owned(), line);
+                }
+            }
+        }
         let role = match text(Column::Role) {
             t if t.is_empty() => {
                 fail(Column::Role, Problem::Missing);
@@ -375,6 +384,17 @@ mod tests {
         );
         assert_eq!(errors[4].problem, Problem::DuplicateOf(2));
         assert_eq!(errors[0].problem, Problem::Missing);
+    }
+
+    #[test]
+    fn two_people_with_one_phone_are_reported() {
+        let csv = format!(
+            "姓名,身份证号码,手机号码,人员类别\n张三,{},13805391234,主要负责人\n李四,{},138 0539 1234,其他从业人员\n",
+            id(51),
+            id(52)
+        );
+        let Err(RosterError::Rows(errors)) = parse(csv.as_bytes()) else { panic!("expected row errors") };
+        assert_eq!(errors, [RowError { line: 3, column: Column::Phone, problem: Problem::DuplicateOf(2) }]);
     }
 
     #[test]

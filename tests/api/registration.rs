@@ -342,3 +342,18 @@ async fn probing_whether_a_person_is_registered_is_throttled_too() {
     }
     TestApp::finish(probe()).await.expect_error(429, "too_many_attempts");
 }
+
+#[actix_web::test]
+async fn one_person_registering_twice_at_once_gets_one_record() {
+    let app = TestApp::spawn().await;
+    let s = site(&app).await;
+    let code = app.code(&app.admin_token, &s.ent).await;
+    let id = resident_id();
+    let phones: Vec<String> = (0..6).map(|_| phone()).collect();
+    let attempts = phones.iter().map(|tel| app.register(&code, "张三", &id, tel, WORKER_PASSWORD));
+    let results = futures_util::future::join_all(attempts).await;
+    assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1, "{results:?}");
+    assert!(results.iter().all(|r| r.status == 201 || r.body["code"] == "already_registered"), "{results:?}");
+    let listed = app.get("/api/v1/workers", &app.admin_token).await.expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}

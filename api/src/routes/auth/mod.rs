@@ -45,7 +45,8 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn user_agent(req: &HttpRequest) -> Option<String> {
+/// The client's `User-Agent`, kept with a session so a worker can tell its devices apart.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 

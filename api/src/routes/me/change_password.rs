@@ -35,7 +35,7 @@ pub async fn change_password(
             .text("不能与当前密码相同", "must differ from the current password"));
     }
     let address = throttle::client_address(&req, state.settings.trust_forwarded_for);
-    let ua = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let ua = crate::routes::auth::user_agent(&req);
     let keys = state.tokens.clone();
     let id = me.account_id.clone();
     state

@@ -60,7 +60,7 @@ pub async fn register_worker(
         OrgName::parse(&b.face_consent.version).map_err(|e| ApiError::invalid("face_consent.version", e))?.into_inner();
     let consent = b.face_consent.accepted.then_some(consent_version);
     let address = throttle::client_address(&req, state.settings.trust_forwarded_for);
-    let ua = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let ua = crate::routes::auth::user_agent(&req);
     let given_password = b.password;
 
     // Read first: the code (throttled per address) and any record of this person.
