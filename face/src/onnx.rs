@@ -1,0 +1,172 @@
+//! Loading the ONNX models with tract. The `*_int8bq` files use opset-21 blocked
+//! `DequantizeLinear`, which tract refuses; every such node whose inputs are constants is
+//! replaced here, at load time, by the f32 constant it computes: (q − zero_point) · scale,
+//! with scale and zero point repeated `block_size` times along `axis`. Graph inputs no node
+//! uses are dropped too (the SFace file declares its weights as inputs).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto, TensorProto};
+use tract_onnx::prelude::*;
+
+use crate::FaceError;
+
+/// A model ready to run on one fixed input shape.
+pub type Runnable = std::sync::Arc<TypedRunnableModel>;
+
+/// A float output as a flat vector.
+pub fn floats(t: &Tensor) -> Result<Vec<f32>, FaceError> {
+    Ok(t.to_plain_array_view::<f32>().map_err(FaceError::Inference)?.iter().copied().collect())
+}
+
+fn model_error(file: &Path, problem: impl std::fmt::Display) -> FaceError {
+    FaceError::Model { file: file.display().to_string(), problem: problem.to_string() }
+}
+
+/// The values of an integer initializer (int8, uint8 or int32), as i32.
+fn int_values(t: &TensorProto) -> Option<Vec<i32>> {
+    match DataType::try_from(t.data_type).ok()? {
+        DataType::Int8 if !t.raw_data.is_empty() => Some(t.raw_data.iter().map(|b| i32::from(*b as i8)).collect()),
+        DataType::Uint8 if !t.raw_data.is_empty() => Some(t.raw_data.iter().map(|b| i32::from(*b)).collect()),
+        DataType::Int8 | DataType::Uint8 | DataType::Int32 if !t.int32_data.is_empty() => Some(t.int32_data.clone()),
+        DataType::Int32 => {
+            Some(t.raw_data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The values of a float initializer.
+fn float_values(t: &TensorProto) -> Option<Vec<f32>> {
+    if DataType::try_from(t.data_type).ok()? != DataType::Float {
+        return None;
+    }
+    if !t.float_data.is_empty() {
+        return Some(t.float_data.clone());
+    }
+    Some(t.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
+    node.attribute.iter().find(|a| a.name == name).map_or(default, |a| a.i)
+}
+
+/// Computes a constant `DequantizeLinear` (per-tensor, per-axis or blocked) as f32.
+fn dequantize(node: &NodeProto, inits: &HashMap<String, &TensorProto>) -> Option<TensorProto> {
+    let x = inits.get(node.input.first()?)?;
+    let scale = inits.get(node.input.get(1)?)?;
+    let q = int_values(x)?;
+    let s = float_values(scale)?;
+    let zp = match node.input.get(2).filter(|n| !n.is_empty()) {
+        Some(name) => int_values(inits.get(name)?)?,
+        None => vec![0; s.len()],
+    };
+    if zp.len() != s.len() || q.is_empty() {
+        return None;
+    }
+    let dims: Vec<usize> = x.dims.iter().map(|d| usize::try_from(*d).ok()).collect::<Option<_>>()?;
+    let rank = dims.len() as i64;
+    let axis = usize::try_from(match attr_i(node, "axis", 1) {
+        a if a < 0 => a + rank,
+        a => a,
+    })
+    .ok()?;
+    let block = usize::try_from(attr_i(node, "block_size", 0)).ok()?;
+    // Row-major strides of x, and of the scale tensor (x's shape, the axis shrunk by blocks).
+    let mut scale_dims = dims.clone();
+    if s.len() > 1 {
+        let axis_len = *dims.get(axis)?;
+        scale_dims[axis] = if block > 0 { axis_len.div_ceil(block) } else { axis_len };
+    }
+    let strides = |d: &[usize]| -> Vec<usize> {
+        let mut st = vec![1; d.len()];
+        for i in (0..d.len().saturating_sub(1)).rev() {
+            st[i] = st[i + 1] * d[i + 1];
+        }
+        st
+    };
+    let (x_strides, s_strides) = (strides(&dims), strides(&scale_dims));
+    let mut out = Vec::with_capacity(q.len() * 4);
+    for (flat, qv) in q.iter().enumerate() {
+        let j = if s.len() == 1 {
+            0
+        } else if block == 0 && scale.dims.len() <= 1 {
+            flat / x_strides[axis] % dims[axis]
+        } else {
+            let mut j = 0;
+            for d in 0..dims.len() {
+                let mut i = flat / x_strides[d] % dims[d];
+                if d == axis && block > 0 {
+                    i /= block;
+                }
+                j += i * s_strides[d];
+            }
+            j
+        };
+        let v = (*qv - zp.get(j)?) as f32 * s.get(j)?;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    Some(TensorProto {
+        name: node.output.first()?.clone(),
+        dims: x.dims.clone(),
+        data_type: DataType::Float as i32,
+        raw_data: out,
+        ..Default::default()
+    })
+}
+
+/// Rewrites constant `DequantizeLinear` nodes into f32 initializers and drops unused
+/// graph inputs and initializers. Returns how many nodes were rewritten.
+pub fn dequantize_constants(graph: &mut GraphProto) -> usize {
+    let mut folded = Vec::new();
+    {
+        let inits: HashMap<String, &TensorProto> = graph.initializer.iter().map(|t| (t.name.clone(), t)).collect();
+        for (i, node) in graph.node.iter().enumerate() {
+            if node.op_type == "DequantizeLinear" {
+                if let Some(t) = dequantize(node, &inits) {
+                    folded.push((i, t));
+                }
+            }
+        }
+    }
+    let count = folded.len();
+    let remove: HashSet<usize> = folded.iter().map(|(i, _)| *i).collect();
+    let mut index = 0;
+    graph.node.retain(|_| {
+        let keep = !remove.contains(&index);
+        index += 1;
+        keep
+    });
+    graph.initializer.extend(folded.into_iter().map(|(_, t)| t));
+    let used: HashSet<String> = graph
+        .node
+        .iter()
+        .flat_map(|n| n.input.iter().cloned())
+        .chain(graph.output.iter().map(|o| o.name.clone()))
+        .collect();
+    graph.initializer.retain(|t| used.contains(&t.name));
+    graph.input.retain(|i| used.contains(&i.name));
+    count
+}
+
+/// Loads a model file, folds its quantized constants, fixes its input shape and output
+/// names, and optimizes it once.
+pub fn load(path: &Path, input_shape: [usize; 4], outputs: &[&str]) -> Result<Runnable, FaceError> {
+    let onnx = tract_onnx::onnx();
+    let mut proto: ModelProto = onnx.proto_model_for_path(path).map_err(|e| model_error(path, e))?;
+    let graph = proto.graph.as_mut().ok_or_else(|| model_error(path, "no graph"))?;
+    dequantize_constants(graph);
+    let mut model = onnx.model_for_proto_model(&proto).map_err(|e| model_error(path, format!("{e:?}")))?;
+    model = model.with_input_fact(0, f32::fact(input_shape).into()).map_err(|e| model_error(path, e))?;
+    if !outputs.is_empty() {
+        let outlets = outputs
+            .iter()
+            .map(|name| {
+                model.find_outlet_label(name).ok_or_else(|| model_error(path, format!("no output named {name}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        model.select_output_outlets(&outlets).map_err(|e| model_error(path, e))?;
+    }
+    model.into_optimized().and_then(|m| m.into_runnable()).map_err(|e| model_error(path, format!("{e:?}")))
+}

@@ -1,0 +1,195 @@
+//! Golden tests on the shared labelled photos: the pipeline reproduces the reference
+//! embeddings within a tolerance, tells genuine from impostor pairs, and refuses bad
+//! photos with the right error. Models come from `scripts/fetch-face-models`
+//! (`SANDA_FACE_MODELS`, default `data/models` at the repository root).
+
+#![expect(clippy::unwrap_used, reason = "a test fails loudly where it cannot continue")]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use face::{align, decode, DecodeLimits, FaceEngine, FaceError};
+use image::{imageops, RgbImage};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn images() -> PathBuf {
+    root().join("../shared/face-data/images")
+}
+
+fn engine() -> &'static FaceEngine {
+    static ENGINE: OnceLock<FaceEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let dir =
+            std::env::var_os("SANDA_FACE_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("data/models"));
+        FaceEngine::load(&dir).unwrap_or_else(|e| panic!("{e} — run scripts/fetch-face-models first"))
+    })
+}
+
+fn photo(name: &str) -> Vec<u8> {
+    std::fs::read(images().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// file → (identity, reference embedding).
+fn reference() -> HashMap<String, (String, Vec<f32>)> {
+    let text = std::fs::read_to_string(root().join("../shared/face-data/reference/sface_int8bq_tract_embeddings.csv"))
+        .unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let mut cells = l.split(',');
+            let file = cells.next().unwrap().to_owned();
+            let identity = cells.next().unwrap().to_owned();
+            (file, (identity, cells.map(|c| c.parse().unwrap()).collect()))
+        })
+        .collect()
+}
+
+#[test]
+fn embeddings_match_the_reference_within_tolerance() {
+    let reference = reference();
+    assert!(reference.len() >= 40);
+    let mut worst = 1.0f32;
+    for (file, (_, expected)) in &reference {
+        let img = decode::decode(&photo(file), DecodeLimits::default()).unwrap();
+        let faces = engine().detect(&img).unwrap();
+        let largest = faces.first().unwrap_or_else(|| panic!("{file}: no face"));
+        let e = engine().embed_aligned(&align::align(&img, &largest.landmarks)).unwrap();
+        let cos: f32 = e.0.iter().zip(expected).map(|(a, b)| a * b).sum::<f32>()
+            / expected.iter().map(|v| v * v).sum::<f32>().sqrt();
+        worst = worst.min(cos);
+        assert!(cos > 0.97, "{file}: cosine {cos} with the reference embedding");
+    }
+    println!("worst cosine with the reference: {worst}");
+}
+
+/// The default decision threshold (see the README's face section for how it was chosen).
+const THRESHOLD: f32 = 0.40;
+
+#[test]
+fn missing_or_altered_models_are_refused_with_a_clear_message() {
+    let dir = std::env::temp_dir().join(format!("sanda-face-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = FaceEngine::load(&dir).unwrap_err().to_string();
+    assert!(missing.contains(face::DETECTOR_FILE) && missing.contains("fetch-face-models"), "{missing}");
+    std::fs::write(dir.join(face::DETECTOR_FILE), b"not the model").unwrap();
+    let altered = FaceEngine::load(&dir).unwrap_err().to_string();
+    assert!(altered.contains("sha256"), "{altered}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_genuine_pair_passes_and_an_impostor_fails() {
+    let a = engine().analyze(&photo("df_img01.jpg")).unwrap();
+    let b = engine().analyze(&photo("df_img02.jpg")).unwrap(); // the same person
+    let c = engine().analyze(&photo("vf_impostor_1.jpg")).unwrap();
+    let genuine = a.embedding.cosine(&b.embedding);
+    let impostor = a.embedding.cosine(&c.embedding);
+    assert!(genuine > THRESHOLD, "genuine {genuine}");
+    assert!(impostor < THRESHOLD, "impostor {impostor}");
+    let stored = face::Embedding::from_bytes(&a.embedding.to_bytes()).unwrap();
+    assert!((stored.cosine(&a.embedding) - 1.0).abs() < 1e-6);
+}
+
+fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+fn upright(name: &str) -> RgbImage {
+    decode::decode(&photo(name), DecodeLimits::default()).unwrap()
+}
+
+#[test]
+fn each_quality_problem_is_named_from_a_real_photo() {
+    let img = upright("df_img01.jpg");
+    let face = engine().detect(&img).unwrap()[0].clone();
+    // Blurred: a blur of a fortieth of the face's width.
+    let blurred = imageops::blur(&img, face.w / 40.0);
+    assert!(matches!(engine().analyze(&jpeg(&blurred)), Err(FaceError::Blurred)));
+    // So blurred that no face is left.
+    let smeared = imageops::blur(&img, face.w / 4.0);
+    assert!(matches!(engine().analyze(&jpeg(&smeared)), Err(FaceError::NoFace)));
+    // Too dark, too bright.
+    let gain = |g: f32| {
+        let mut d = img.clone();
+        d.pixels_mut().for_each(|p| p.0 = p.0.map(|c| (f32::from(c) * g).min(255.0) as u8));
+        d
+    };
+    assert!(matches!(engine().analyze(&jpeg(&gain(0.25))), Err(FaceError::TooDark)));
+    assert!(matches!(engine().analyze(&jpeg(&gain(2.0))), Err(FaceError::TooBright)));
+    // Too small: the photo shrunk and set on a large grey background.
+    let small = imageops::resize(&img, img.width() / 14, img.height() / 14, imageops::FilterType::Triangle);
+    let mut canvas = RgbImage::from_pixel(1600, 1200, image::Rgb([128, 128, 128]));
+    imageops::overlay(&mut canvas, &small, 700, 500);
+    assert!(
+        matches!(engine().analyze(&jpeg(&canvas)), Err(FaceError::FaceTooSmall { .. })),
+        "{:?}",
+        engine().analyze(&jpeg(&canvas)).map(|a| a.face)
+    );
+    // Two faces side by side, of similar size.
+    let other = upright("df_img24.jpg");
+    let h = 600;
+    let left = imageops::resize(&img, img.width() * h / img.height(), h, imageops::FilterType::Triangle);
+    let right = imageops::flip_horizontal(&left);
+    let mut pair = RgbImage::new(left.width() + right.width(), h);
+    imageops::overlay(&mut pair, &left, 0, 0);
+    imageops::overlay(&mut pair, &right, i64::from(left.width()), 0);
+    assert!(matches!(engine().analyze(&jpeg(&pair)), Err(FaceError::MultipleFaces)));
+    // A small face in the background is ignored: the largest face is used.
+    let tiny = imageops::resize(&other, other.width() / 8, other.height() / 8, imageops::FilterType::Triangle);
+    let mut crowd = img.clone();
+    imageops::overlay(&mut crowd, &tiny, 0, 0);
+    let analysis = engine().analyze(&jpeg(&crowd)).unwrap();
+    assert!(analysis.face.w > face.w * 0.9);
+}
+
+#[test]
+fn bad_files_are_refused_before_they_cost_memory() {
+    let bytes = photo("df_img01.jpg");
+    let mut garbage = bytes[..2000].to_vec();
+    garbage.extend((0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let corrupt = engine().analyze(&garbage);
+    assert!(matches!(corrupt, Err(FaceError::Corrupt(_))), "{corrupt:?}");
+    assert!(matches!(engine().analyze(b"GIF89a not supported"), Err(FaceError::UnsupportedFormat)));
+    assert!(matches!(engine().analyze(b"plain text"), Err(FaceError::UnsupportedFormat)));
+    // A decompression bomb: 7000 x 7000 black pixels in a few dozen kilobytes.
+    let bomb = image::GrayImage::new(7000, 7000);
+    let mut png = std::io::Cursor::new(Vec::new());
+    bomb.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    assert!(png.len() < 1_000_000);
+    assert!(matches!(engine().analyze(&png), Err(FaceError::TooManyPixels { .. })));
+    let limits = DecodeLimits { max_bytes: 1000, ..DecodeLimits::default() };
+    assert!(matches!(decode::decode(&bytes, limits), Err(FaceError::TooManyBytes { .. })));
+}
+
+/// A JPEG whose pixels are stored turned a quarter, with the EXIF tag saying so, as a phone saves it.
+fn with_orientation(img: &RgbImage, orientation: u8) -> Vec<u8> {
+    let body = jpeg(img);
+    // APP1: "Exif\0\0", a little-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT, 1.
+    let mut tiff = b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+    tiff.extend_from_slice(&[orientation, 0, 0, 0, 0, 0, 0, 0]);
+    let len = (tiff.len() + 2) as u16;
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&body[2..]);
+    out
+}
+
+#[test]
+fn phone_photos_are_turned_upright_by_their_exif_orientation() {
+    let img = upright("df_img02.jpg");
+    let reference = engine().analyze(&jpeg(&img)).unwrap();
+    // Stored turned 90° anticlockwise; orientation 6 says: turn it 90° clockwise to view.
+    let stored = imageops::rotate270(&img);
+    let tagged = with_orientation(&stored, 6);
+    assert_eq!(decode::decode(&tagged, DecodeLimits::default()).unwrap().dimensions(), img.dimensions());
+    let analysis = engine().analyze(&tagged).unwrap();
+    assert!(analysis.embedding.cosine(&reference.embedding) > 0.95);
+}
