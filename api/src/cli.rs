@@ -67,9 +67,9 @@ pub fn main() -> ExitCode {
         Some(Command::Admin { command: AdminCommand::Create { username, password } }) => {
             create_admin(&settings, &username, password.as_deref())
         }
-        Some(Command::Demo) => serve(settings, Options { demo: true }),
-        Some(Command::Serve { demo }) => serve(settings, Options { demo: demo || cli.demo }),
-        None => serve(settings, Options { demo: cli.demo }),
+        Some(Command::Demo) => serve(settings, Options { demo: true, ..Options::default() }),
+        Some(Command::Serve { demo }) => serve(settings, Options { demo: demo || cli.demo, ..Options::default() }),
+        None => serve(settings, Options { demo: cli.demo, ..Options::default() }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -97,7 +97,7 @@ fn serve(settings: Settings, options: Options) -> Result<(), AnyError> {
 }
 
 fn create_admin(settings: &Settings, username: &str, password: Option<&str>) -> Result<(), AnyError> {
-    let state = crate::startup::prepare(settings, Options::default())?;
+    let state = crate::startup::prepare(settings, &Options::default())?;
     let mut conn = models::db::get(&state.pool)?;
     let admin = crate::bootstrap::create_province_admin(&mut conn, &state.cipher, settings, username, password)?;
     match admin.generated_password {

@@ -111,6 +111,21 @@ codes! {
     PhoneTaken => (CONFLICT, "phone_taken", "该手机号码已被其他人员登记", "This mobile number is registered to someone else"),
     NameMismatch => (UNPROCESSABLE_ENTITY, "name_mismatch", "姓名与单位名册登记的不一致，请核对或联系单位", "The name does not match the employer's roster; check it or contact your employer"),
     RosterInvalid => (UNPROCESSABLE_ENTITY, "roster_invalid", "名册有误，未导入任何人员，请按提示逐行修改后重新上传", "The roster has errors and nothing was imported; fix the rows listed and upload it again"),
+    ImageTooLarge => (UNPROCESSABLE_ENTITY, "image_too_large", "照片像素过多，请用手机正常拍摄的照片", "The photo has too many pixels; use a normal phone photo"),
+    ImageUnsupported => (UNPROCESSABLE_ENTITY, "image_unsupported", "照片格式不支持，请上传 JPEG、PNG 或 WebP 照片", "Unsupported image format; send a JPEG, PNG or WebP photo"),
+    ImageCorrupt => (UNPROCESSABLE_ENTITY, "image_corrupt", "照片已损坏，无法读取，请重新拍摄", "The photo is damaged and cannot be read; take it again"),
+    FaceNotFound => (UNPROCESSABLE_ENTITY, "face_not_found", "未检测到人脸，请正对镜头、露出全脸", "No face found; face the camera with your whole face visible"),
+    MultipleFaces => (UNPROCESSABLE_ENTITY, "multiple_faces", "画面中有多张人脸，请确保只有本人入镜", "More than one face; make sure only you are in the picture"),
+    FaceTooSmall => (UNPROCESSABLE_ENTITY, "face_too_small", "人脸太小，请靠近镜头", "The face is too small; move closer to the camera"),
+    FaceTooDark => (UNPROCESSABLE_ENTITY, "face_too_dark", "光线太暗，请到明亮处拍摄", "Too dark; move to a brighter place"),
+    FaceTooBright => (UNPROCESSABLE_ENTITY, "face_too_bright", "光线太强，请避开强光或逆光", "Too bright; avoid strong light or backlight"),
+    FaceBlurred => (UNPROCESSABLE_ENTITY, "face_blurred", "照片模糊，请保持手机稳定并对焦", "The photo is blurred; hold the phone still and focus"),
+    HeadTurned => (UNPROCESSABLE_ENTITY, "head_turned", "头部偏转过大，请正对镜头", "The head is turned too far; look straight at the camera"),
+    FaceConsentMissing => (FORBIDDEN, "face_consent_missing", "未同意人脸信息处理，不能采集或核验人脸", "Face processing was not consented to; no face can be enrolled or checked"),
+    FaceAlreadyEnrolled => (CONFLICT, "face_already_enrolled", "已采集人脸；重新采集须经单位管理员批准", "A face is already enrolled; re-enrollment needs your employer's approval"),
+    FaceNotEnrolled => (CONFLICT, "face_not_enrolled", "尚未采集人脸，请先采集", "No face enrolled yet; enroll first"),
+    FaceModelChanged => (CONFLICT, "face_model_changed", "人脸识别模型已更新，请重新采集人脸", "The face model has changed; enroll your face again"),
+    NotAWorker => (FORBIDDEN, "not_a_worker", "只有从业人员本人才能采集和核验人脸", "Only a worker can enroll and check its own face"),
     CreditCodeTaken => (CONFLICT, "credit_code_taken", "该统一社会信用代码已登记", "An organization with this unified social credit code already exists"),
     NameTaken => (CONFLICT, "name_taken", "同一上级单位下已有同名单位", "A sibling organization already has this name"),
     UsernameTaken => (CONFLICT, "username_taken", "该用户名已被使用", "This username is taken"),
@@ -377,6 +392,26 @@ impl From<DbError> for ApiError {
 impl From<models::QueryError> for ApiError {
     fn from(e: models::QueryError) -> Self {
         DbError::from(e).into()
+    }
+}
+
+impl From<face::FaceError> for ApiError {
+    fn from(e: face::FaceError) -> Self {
+        use face::FaceError as F;
+        match e {
+            F::TooManyBytes { .. } => ApiError::new(Code::PayloadTooLarge),
+            F::TooManyPixels { .. } => ApiError::new(Code::ImageTooLarge),
+            F::UnsupportedFormat => ApiError::new(Code::ImageUnsupported),
+            F::Corrupt(_) => ApiError::new(Code::ImageCorrupt),
+            F::NoFace => ApiError::new(Code::FaceNotFound),
+            F::MultipleFaces => ApiError::new(Code::MultipleFaces),
+            F::FaceTooSmall { .. } => ApiError::new(Code::FaceTooSmall),
+            F::TooDark => ApiError::new(Code::FaceTooDark),
+            F::TooBright => ApiError::new(Code::FaceTooBright),
+            F::Blurred => ApiError::new(Code::FaceBlurred),
+            F::HeadTurned => ApiError::new(Code::HeadTurned),
+            other @ (F::Model { .. } | F::Inference(_)) => ApiError::internal(other),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod face_pool;
 pub mod keys;
 pub mod middleware;
 pub mod openapi;

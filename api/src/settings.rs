@@ -17,6 +17,11 @@
 //! | `SANDA_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (only behind a trusted load balancer) |
 //! | `SANDA_MAX_BODY_BYTES` | 65536 | largest JSON request body |
 //! | `SANDA_WORKERS` | number of cores | HTTP worker threads |
+//! | `SANDA_FACE_MODELS` | `<data dir>/models` | the two face models (`scripts/fetch-face-models`) |
+//! | `SANDA_FACE_THRESHOLD` | `0.40` | cosine similarity at or above which two faces match |
+//! | `SANDA_FACE_THREADS` | number of cores | face analyses run at once |
+//! | `SANDA_FACE_QUEUE` | 4 × threads | face requests that may wait; beyond, 503 with `Retry-After` |
+//! | `SANDA_FACE_VERIFICATION_TTL_SECS` | `300` | how long a successful verification's id stays usable |
 //! | `LOG_FORMAT` | `text` | `json` for one JSON object per line |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -33,6 +38,8 @@ pub const DEFAULT_REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 pub const DEFAULT_ADMIN_USERNAME: &str = "admin";
 pub const DEFAULT_PROVINCE_NAME: &str = "山东省应急管理厅";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_FACE_THRESHOLD: f32 = 0.40;
+pub const DEFAULT_FACE_VERIFICATION_TTL_SECS: i64 = 300;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -51,6 +58,11 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
     pub workers: usize,
+    pub face_models_dir: PathBuf,
+    pub face_threshold: f32,
+    pub face_threads: usize,
+    pub face_queue: usize,
+    pub face_verification_ttl_secs: i64,
 }
 
 /// A variable that is set but cannot be used.
@@ -97,9 +109,10 @@ impl Settings {
                 })
             }
         };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let face_threads = parsed("SANDA_FACE_THREADS", cores)?.max(1);
         let settings = Self {
             bind: var("SANDA_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
-            data_dir,
             database_url,
             db_pool_size: parsed("SANDA_DB_POOL_SIZE", default_pool)?,
             jwt_secret: var("SANDA_JWT_SECRET").map(SecretString::from),
@@ -111,8 +124,17 @@ impl Settings {
             province_name: var("SANDA_PROVINCE_NAME").unwrap_or_else(|| DEFAULT_PROVINCE_NAME.into()),
             trust_forwarded_for,
             max_body_bytes: parsed("SANDA_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
-            workers: parsed("SANDA_WORKERS", std::thread::available_parallelism().map_or(2, |n| n.get()))?,
+            workers: parsed("SANDA_WORKERS", cores)?,
+            face_models_dir: var("SANDA_FACE_MODELS").map(PathBuf::from).unwrap_or_else(|| data_dir.join("models")),
+            face_threshold: parsed("SANDA_FACE_THRESHOLD", DEFAULT_FACE_THRESHOLD)?,
+            face_threads,
+            face_queue: parsed("SANDA_FACE_QUEUE", 4 * face_threads)?,
+            face_verification_ttl_secs: parsed("SANDA_FACE_VERIFICATION_TTL_SECS", DEFAULT_FACE_VERIFICATION_TTL_SECS)?,
+            data_dir,
         };
+        if !(settings.face_threshold > 0.0 && settings.face_threshold < 1.0) {
+            return Err(SettingsError { name: "SANDA_FACE_THRESHOLD", problem: "must be between 0 and 1".into() });
+        }
         if settings.db_pool_size == 0 {
             return Err(SettingsError { name: "SANDA_DB_POOL_SIZE", problem: "must be at least 1".into() });
         }

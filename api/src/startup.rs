@@ -40,19 +40,33 @@ pub enum StartupError {
     },
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("face models: {0}")]
+    Face(#[from] face::FaceError),
     #[error("start-up task failed")]
     Join(#[from] tokio::task::JoinError),
 }
 
 /// What to do beyond serving.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Load (or refresh) the demo data and print the demo logins.
     pub demo: bool,
+    /// A face engine already loaded (tests share one); else it is loaded from
+    /// `Settings::face_models_dir`.
+    pub face_engine: Option<Arc<face::FaceEngine>>,
 }
 
-/// Connects, migrates and performs first-start set-up. Blocking.
-pub fn prepare(settings: &Settings, options: Options) -> Result<AppState, StartupError> {
+/// The database and keys, ready.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub pool: models::DbPool,
+    pub cipher: Cipher,
+    pub tokens: TokenKeys,
+}
+
+/// Connects, migrates and performs first-start set-up (and the demo data when asked).
+/// Blocking.
+pub fn prepare(settings: &Settings, options: &Options) -> Result<Prepared, StartupError> {
     if let Err(e) = std::fs::create_dir_all(&settings.data_dir) {
         tracing::warn!(dir = %settings.data_dir.display(), error = %e, "cannot create the data directory");
     }
@@ -78,12 +92,24 @@ pub fn prepare(settings: &Settings, options: Options) -> Result<AppState, Startu
         demo::print(&loaded);
     }
     drop(conn);
-    Ok(AppState {
-        pool,
-        cipher,
-        tokens: TokenKeys::new(&jwt, settings.access_ttl_secs, settings.refresh_ttl_secs),
-        settings: Arc::new(settings.clone()),
-    })
+    Ok(Prepared { pool, cipher, tokens: TokenKeys::new(&jwt, settings.access_ttl_secs, settings.refresh_ttl_secs) })
+}
+
+/// The face models: given, or loaded from the configured directory (refusing to start
+/// when they are missing or not the expected files). Blocking.
+pub fn face_engine(settings: &Settings, options: &Options) -> Result<Arc<face::FaceEngine>, StartupError> {
+    if let Some(engine) = &options.face_engine {
+        return Ok(engine.clone());
+    }
+    let started = std::time::Instant::now();
+    let engine = Arc::new(face::FaceEngine::load(&settings.face_models_dir)?);
+    tracing::info!(
+        dir = %settings.face_models_dir.display(),
+        ms = started.elapsed().as_millis() as u64,
+        model = face::MODEL_ID,
+        "face models loaded"
+    );
+    Ok(engine)
 }
 
 /// A bound, not yet running server.
@@ -108,8 +134,17 @@ async fn openapi_yaml() -> HttpResponse {
 
 impl Application {
     pub async fn build(settings: Settings, options: Options) -> Result<Self, StartupError> {
-        let prepared = settings.clone();
-        let state = tokio::task::spawn_blocking(move || prepare(&prepared, options)).await??;
+        let (s, o) = (settings.clone(), options.clone());
+        let prepared = tokio::task::spawn_blocking(move || prepare(&s, &o)).await??;
+        let s = settings.clone();
+        let engine = tokio::task::spawn_blocking(move || face_engine(&s, &options)).await??;
+        let state = AppState {
+            pool: prepared.pool,
+            cipher: prepared.cipher,
+            tokens: prepared.tokens,
+            settings: Arc::new(settings.clone()),
+            face: crate::face_pool::FacePool::new(engine, settings.face_threads, settings.face_queue),
+        };
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =

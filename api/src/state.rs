@@ -6,6 +6,7 @@ use models::{Cipher, DbConn, DbPool};
 
 use crate::auth::tokens::TokenKeys;
 use crate::error::ApiError;
+use crate::face_pool::FacePool;
 use crate::settings::Settings;
 
 /// Shared application state, held in `web::Data`.
@@ -15,6 +16,7 @@ pub struct AppState {
     pub cipher: Cipher,
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
+    pub face: FacePool,
 }
 
 impl AppState {

@@ -8,6 +8,7 @@ pub mod account;
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod face;
 pub mod ids;
 pub mod organization;
 pub mod page;

@@ -140,6 +140,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    face_templates (worker_id) {
+        worker_id -> Text,
+        model_id -> Text,
+        template_enc -> Binary,
+        enrolled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    face_verifications (id) {
+        id -> Text,
+        worker_id -> Text,
+        score -> Double,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    face_reenrollments (id) {
+        id -> Text,
+        worker_id -> Text,
+        approved_by -> Text,
+        approved_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    face_events (id) {
+        id -> Text,
+        worker_id -> Text,
+        at -> Timestamp,
+        kind -> Text,
+        score -> Nullable<Double>,
+        threshold -> Nullable<Double>,
+        decision -> Text,
+        device -> Nullable<Text>,
+        actor_account_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(registration_codes -> organizations (organization_id));
 diesel::joinable!(workers -> organizations (organization_id));
 diesel::joinable!(worker_history -> workers (worker_id));
@@ -154,4 +198,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     workers,
     worker_history,
     audit_log,
+    face_templates,
+    face_verifications,
+    face_reenrollments,
+    face_events,
 );

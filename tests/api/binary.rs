@@ -25,6 +25,7 @@ async fn the_binary_logs_json_with_request_ids_and_stops_on_sigterm() {
         .env("DATABASE_URL", fresh_database(dir.path()))
         .env("SANDA_JWT_SECRET", JWT_SECRET_B64)
         .env("SANDA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SANDA_FACE_MODELS", crate::helpers::models_dir())
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

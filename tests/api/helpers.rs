@@ -65,7 +65,36 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         trust_forwarded_for: true,
         max_body_bytes: 64 * 1024,
         workers: 2,
+        face_models_dir: models_dir(),
+        face_threshold: 0.40,
+        face_threads: 2,
+        face_queue: 8,
+        face_verification_ttl_secs: 300,
     }
+}
+
+/// Where `scripts/fetch-face-models` put the models (`SANDA_FACE_MODELS`, else `data/models`).
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("SANDA_FACE_MODELS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/models"))
+}
+
+/// One face engine for the whole suite: loading it takes a while.
+pub fn engine() -> std::sync::Arc<face::FaceEngine> {
+    static ENGINE: std::sync::OnceLock<std::sync::Arc<face::FaceEngine>> = std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            std::sync::Arc::new(
+                face::FaceEngine::load(&models_dir()).unwrap_or_else(|e| panic!("{e}: run scripts/fetch-face-models")),
+            )
+        })
+        .clone()
+}
+
+/// Options that share the suite's face engine.
+pub fn options() -> Options {
+    Options { demo: false, face_engine: Some(engine()) }
 }
 
 /// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
@@ -91,7 +120,7 @@ impl TestApp {
         let database_url = fresh_database(dir.path());
         let mut settings = test_settings(dir.path(), database_url.clone());
         tweak(&mut settings);
-        let app = Application::build(settings, Options::default()).await.expect("server starts");
+        let app = Application::build(settings, options()).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");

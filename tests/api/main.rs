@@ -7,6 +7,7 @@
 mod auth;
 mod bad_input;
 mod binary;
+mod face;
 mod helpers;
 mod jurisdiction;
 mod openapi;

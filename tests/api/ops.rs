@@ -68,7 +68,7 @@ async fn first_start_creates_the_province_and_its_admin_once() {
     assert_eq!(me["must_change_password"], false);
     // A second server on the same database creates nothing new.
     let settings = test_settings(app.dir.path(), app.database_url.clone());
-    let second = Application::build(settings, Options { demo: true }).await.unwrap();
+    let second = Application::build(settings, Options { demo: true, ..crate::helpers::options() }).await.unwrap();
     drop(second);
     let orgs = app.get("/api/v1/organizations?level=province", &app.admin_token).await.expect(200);
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
@@ -102,7 +102,7 @@ async fn a_generated_first_password_must_be_changed() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(dir.path(), crate::helpers::fresh_database(dir.path()));
     settings.admin_password = None;
-    let state = api::startup::prepare(&settings, Options::default()).unwrap();
+    let state = api::startup::prepare(&settings, &Options::default()).unwrap();
     let mut conn = models::db::get(&state.pool).unwrap();
     let admin = models::account::find_by_username(&mut conn, "admin").unwrap().expect("first admin");
     assert_eq!(admin.role, exam::Role::ProvinceAdmin);
@@ -113,7 +113,7 @@ async fn a_generated_first_password_must_be_changed() {
         api::bootstrap::create_province_admin(&mut conn, &state.cipher, &settings, "second.admin", None).unwrap();
     drop(conn);
     let once = created.generated_password.expect("generated");
-    let app = Application::build(settings, Options::default()).await.unwrap();
+    let app = Application::build(settings, crate::helpers::options()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
@@ -164,7 +164,7 @@ async fn servers_starting_together_create_one_province_and_one_admin() {
     let url = crate::helpers::fresh_database(dir.path());
     let starts = (0..4).map(|_| {
         let settings = test_settings(dir.path(), url.clone());
-        actix_web::rt::task::spawn_blocking(move || api::startup::prepare(&settings, Options::default()).map(|_| ()))
+        actix_web::rt::task::spawn_blocking(move || api::startup::prepare(&settings, &Options::default()).map(|_| ()))
     });
     for r in futures_util::future::join_all(starts).await {
         r.unwrap().unwrap();

@@ -1,6 +1,7 @@
 //! Every route of the API, one handler per file under a folder per resource.
 
 pub mod auth;
+pub mod face;
 pub mod health;
 pub mod integration_clients;
 pub mod me;
@@ -27,6 +28,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/me", "GET").route(web::get().to(me::get::get_me)))
             .service(resource("/me/password", "POST").route(web::post().to(me::change_password::change_password)))
+            .service(
+                resource("/me/face", "DELETE, GET, POST")
+                    .app_data(web::PayloadConfig::new(face::MAX_PHOTO_BYTES))
+                    .route(web::post().to(face::enroll::enroll_face))
+                    .route(web::get().to(face::status::get_face_status))
+                    .route(web::delete().to(face::delete::delete_face_data)),
+            )
+            .service(
+                resource("/me/face/verify", "POST")
+                    .app_data(web::PayloadConfig::new(face::MAX_PHOTO_BYTES))
+                    .route(web::post().to(face::verify::verify_face)),
+            )
+            .service(
+                resource("/workers/{id}/face/reenrollment", "POST")
+                    .route(web::post().to(face::approve_reenrollment::approve_face_reenrollment)),
+            )
             .service(
                 resource("/organizations", "GET, POST")
                     .route(web::post().to(organizations::create::create_organization))

@@ -1,0 +1,1 @@
+DROP TABLE face_events; DROP TABLE face_reenrollments; DROP TABLE face_verifications; DROP TABLE face_templates;
