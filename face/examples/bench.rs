@@ -78,7 +78,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..embeddings.len() {
         for j in i + 1..embeddings.len() {
             let s = embeddings[i].1.cosine(&embeddings[j].1);
-            if embeddings[i].0 == embeddings[j].0 { genuine.push(s) } else { impostor.push(s) }
+            if embeddings[i].0 == embeddings[j].0 {
+                genuine.push(s)
+            } else {
+                impostor.push(s)
+            }
         }
     }
     impostor.sort_by(|a, b| b.total_cmp(a));
@@ -107,13 +111,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
                 let (engine, small) = (&engine, &small);
-                s.spawn(move || small.iter().skip(k).step_by(threads).cycle().take(40).filter(|b| engine.analyze(b).is_ok()).count())
+                s.spawn(move || {
+                    small.iter().skip(k).step_by(threads).cycle().take(40).filter(|b| engine.analyze(b).is_ok()).count()
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
     });
     let secs = t.elapsed().as_secs_f64();
-    println!("throughput: {} verifications in {secs:.1} s on {threads} threads = {:.1}/s ({:.1}/s per core)", done, done as f64 / secs, done as f64 / secs / threads as f64);
+    println!(
+        "throughput: {} verifications in {secs:.1} s on {threads} threads = {:.1}/s ({:.1}/s per core)",
+        done,
+        done as f64 / secs,
+        done as f64 / secs / threads as f64
+    );
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM")) {
             println!("peak memory: {}", line.trim_start_matches("VmHWM:").trim());

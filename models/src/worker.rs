@@ -187,35 +187,26 @@ pub fn get_unscoped(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId) -> Result
 
 /// The record of this person, wherever it is (one resident ID, one record).
 pub fn find_by_resident_id(conn: &mut DbConn, cipher: &Cipher, id: &ResidentId) -> Result<Option<Worker>, DbError> {
-    w::table
-        .filter(w::resident_id_index.eq(resident_id_index(cipher, id)))
-        .select(Row::as_select())
-        .first(conn)
-        .optional()?
-        .map(|r| r.into_domain(cipher))
-        .transpose()
+    first(conn, cipher, w::table.filter(w::resident_id_index.eq(resident_id_index(cipher, id))).into_boxed())
+}
+
+/// The first record a query finds, decrypted.
+fn first(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    query: w::BoxedQuery<'_, crate::db::MultiBackend>,
+) -> Result<Option<Worker>, DbError> {
+    query.select(Row::as_select()).first(conn).optional()?.map(|r| r.into_domain(cipher)).transpose()
 }
 
 /// The record holding this phone number, if any.
 pub fn find_by_phone(conn: &mut DbConn, cipher: &Cipher, phone: &MobilePhone) -> Result<Option<Worker>, DbError> {
-    w::table
-        .filter(w::phone_index.eq(phone_index(cipher, phone)))
-        .select(Row::as_select())
-        .first(conn)
-        .optional()?
-        .map(|r| r.into_domain(cipher))
-        .transpose()
+    first(conn, cipher, w::table.filter(w::phone_index.eq(phone_index(cipher, phone))).into_boxed())
 }
 
 /// The record of a worker account.
 pub fn find_by_account(conn: &mut DbConn, cipher: &Cipher, account: &AccountId) -> Result<Option<Worker>, DbError> {
-    w::table
-        .filter(w::account_id.eq(account.as_str()))
-        .select(Row::as_select())
-        .first(conn)
-        .optional()?
-        .map(|r| r.into_domain(cipher))
-        .transpose()
+    first(conn, cipher, w::table.filter(w::account_id.eq(account.as_str().to_owned())).into_boxed())
 }
 
 /// Reads a record of an organization inside `scope`.
