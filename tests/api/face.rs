@@ -62,13 +62,14 @@ async fn enroll_then_verify_a_genuine_face_and_refuse_an_impostor() {
 
     let genuine = upload(&app, "/api/v1/me/face/verify", &token, photo("df_img02.jpg")).await.expect(200);
     assert_eq!(genuine["matched"], true, "{genuine}");
-    assert!(genuine["score"].as_f64().unwrap() >= 0.40);
-    assert!((genuine["threshold"].as_f64().unwrap() - 0.40).abs() < 1e-6);
+    let threshold = f64::from(api::settings::DEFAULT_FACE_THRESHOLD);
+    assert!(genuine["score"].as_f64().unwrap() >= threshold);
+    assert!((genuine["threshold"].as_f64().unwrap() - threshold).abs() < 1e-6);
     let id = genuine["verification_id"].as_str().unwrap();
     assert!(genuine["expires_at"].is_string());
     let impostor = upload(&app, "/api/v1/me/face/verify", &token, photo("vf_impostor_1.jpg")).await.expect(200);
     assert_eq!(impostor["matched"], false, "{impostor}");
-    assert!(impostor["score"].as_f64().unwrap() < 0.40);
+    assert!(impostor["score"].as_f64().unwrap() < threshold);
     assert_eq!(impostor["verification_id"], serde_json::Value::Null);
 
     // The one-time id is good once, for this worker only.

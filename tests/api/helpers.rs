@@ -66,7 +66,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         max_body_bytes: 64 * 1024,
         workers: 2,
         face_models_dir: models_dir(),
-        face_threshold: 0.40,
+        face_threshold: api::settings::DEFAULT_FACE_THRESHOLD,
         face_threads: 2,
         face_queue: 8,
         face_verification_ttl_secs: 300,
