@@ -94,6 +94,21 @@ fn a_genuine_pair_passes_and_an_impostor_fails() {
     assert!((stored.cosine(&a.embedding) - 1.0).abs() < 1e-6);
 }
 
+/// Projective foreshortening about (cx, cy): x' = x / (1 + k·x), in units of `unit` pixels.
+fn keystone(img: &RgbImage, k: f32, cx: f32, cy: f32, unit: f32) -> RgbImage {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    RgbImage::from_fn(img.width(), img.height(), |u, v| {
+        let (xp, yp) = ((u as f32 - cx) / unit, (v as f32 - cy) / unit);
+        let d = 1.0 - k * xp;
+        let (sx, sy) = (xp / d * unit + cx, yp / d * unit + cy);
+        if d <= 0.05 || sx < 0.0 || sy < 0.0 || sx >= w - 1.0 || sy >= h - 1.0 {
+            image::Rgb([0, 0, 0])
+        } else {
+            *img.get_pixel(sx as u32, sy as u32)
+        }
+    })
+}
+
 fn jpeg(img: &RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
@@ -140,6 +155,14 @@ fn each_quality_problem_is_named_from_a_real_photo() {
     imageops::overlay(&mut pair, &left, 0, 0);
     imageops::overlay(&mut pair, &right, i64::from(left.width()), 0);
     assert!(matches!(engine().analyze(&jpeg(&pair)), Err(FaceError::MultipleFaces)));
+    // Head turned: the photo foreshortened about the face, as a head turned away looks.
+    let turned = keystone(&img, 1.1, face.x + face.w / 2.0, face.y + face.h / 2.0, face.w);
+    let outcome = engine().analyze(&jpeg(&turned));
+    assert!(
+        matches!(outcome, Err(FaceError::HeadTurned)),
+        "{:?}",
+        outcome.map(|a| face::quality::pose(&a.face.landmarks))
+    );
     // A small face in the background is ignored: the largest face is used.
     let tiny = imageops::resize(&other, other.width() / 8, other.height() / 8, imageops::FilterType::Triangle);
     let mut crowd = img.clone();
