@@ -55,7 +55,7 @@ impl Detection {
 }
 
 /// The letterboxed input tensor and the factor from input to photo coordinates.
-pub fn preprocess(img: &RgbImage) -> (Tensor, f32) {
+pub fn preprocess(img: &RgbImage) -> Result<(Tensor, f32), FaceError> {
     let (w, h) = img.dimensions();
     let scale = INPUT as f32 / w.max(h) as f32;
     let (nw, nh) = (
@@ -63,15 +63,20 @@ pub fn preprocess(img: &RgbImage) -> (Tensor, f32) {
         ((h as f32 * scale).round() as u32).clamp(1, INPUT as u32),
     );
     let resized = imageops::resize(img, nw, nh, imageops::FilterType::Triangle);
-    let mut input = tract_ndarray::Array4::<f32>::zeros((1, 3, INPUT, INPUT));
-    for (x, y, p) in resized.enumerate_pixels() {
-        let (x, y) = (x as usize, y as usize);
-        // BGR, 0..255.
-        input[[0, 0, y, x]] = f32::from(p[2]);
-        input[[0, 1, y, x]] = f32::from(p[1]);
-        input[[0, 2, y, x]] = f32::from(p[0]);
+    // Planes of B, G, R (0..255), row-major, zero-padded right and bottom.
+    let plane = INPUT * INPUT;
+    let mut data = vec![0f32; 3 * plane];
+    let width = resized.width() as usize;
+    for (row, pixels) in resized.as_raw().chunks_exact(width * 3).enumerate() {
+        let start = row * INPUT;
+        for (col, p) in pixels.chunks_exact(3).enumerate() {
+            data[start + col] = f32::from(p[2]);
+            data[plane + start + col] = f32::from(p[1]);
+            data[2 * plane + start + col] = f32::from(p[0]);
+        }
     }
-    (input.into_tensor(), 1.0 / scale)
+    let input = Tensor::from_shape(&[1, 3, INPUT, INPUT], &data).map_err(FaceError::Inference)?;
+    Ok((input, 1.0 / scale))
 }
 
 /// Decodes the twelve outputs into detections in input coordinates, then maps them back.
@@ -128,7 +133,7 @@ fn nms(mut found: Vec<Detection>) -> Vec<Detection> {
 
 /// Runs the detector on a photo; faces largest first.
 pub fn detect(model: &Runnable, img: &RgbImage) -> Result<Vec<Detection>, FaceError> {
-    let (input, to_photo) = preprocess(img);
+    let (input, to_photo) = preprocess(img)?;
     let outputs = model.run(tvec!(input.into())).map_err(FaceError::Inference)?;
     let mut faces = decode(&outputs, to_photo)?;
     faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
