@@ -224,6 +224,16 @@ fn rust_xlsxwriter_book(rows: &[(&str, String, &str)]) -> exam_xlsx::Workbook {
     book
 }
 
+/// The (row, column) of every problem an import error lists.
+fn problems(err: &Value) -> Vec<(u64, &str)> {
+    err["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap()))
+        .collect()
+}
+
 #[actix_web::test]
 async fn a_bad_roster_imports_nothing_and_reports_every_row() {
     let app = TestApp::spawn().await;
@@ -250,12 +260,7 @@ async fn a_bad_roster_imports_nothing_and_reports_every_row() {
     );
     let err = upload(&app, &t, &s.ent, "text/csv", csv.into_bytes()).await.expect_error(422, "roster_invalid");
     // Row-level problems of the file come first; problems found against the registry need a clean file.
-    let found: Vec<(u64, &str)> = err["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap()))
-        .collect();
+    let found = problems(&err);
     assert_eq!(found, [(3, "身份证号码"), (4, "姓名"), (5, "手机号码"), (5, "人员类别"), (8, "身份证号码")], "{err}");
     assert!(err["errors"][0]["message"].as_str().unwrap().contains("校验位"), "{err}");
     assert!(err["errors"][4]["message"].as_str().unwrap().contains("第 2 行"), "{err}");
@@ -266,12 +271,7 @@ async fn a_bad_roster_imports_nothing_and_reports_every_row() {
     // A clean file that clashes with the registry: those rows are reported, nothing imported.
     let csv = format!("姓名,身份证号码,手机号码,人员类别\n张三,{good},,主要负责人\n赵六,{elsewhere_id},,其他从业人员\n钱七,{},{taken_phone},其他从业人员\n", resident_id());
     let err = upload(&app, &t, &s.ent, "text/csv", csv.into_bytes()).await.expect_error(422, "roster_invalid");
-    let found: Vec<(u64, &str)> = err["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap()))
-        .collect();
+    let found = problems(&err);
     assert_eq!(found, [(3, "身份证号码"), (4, "手机号码")]);
     assert_eq!(
         app.get(&format!("/api/v1/workers?organization_id={}", s.ent), &t).await.expect(200)["items"],
