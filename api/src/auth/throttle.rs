@@ -55,8 +55,7 @@ impl Keys {
             .flatten()
             .max();
         match until {
-            Some(until) => Err(ApiError::new(Code::TooManyAttempts)
-                .retry_after(u64::try_from((until - now).num_seconds()).unwrap_or(1))),
+            Some(until) => Err(blocked(until, now)),
             None => Ok(()),
         }
     }
@@ -84,10 +83,12 @@ pub fn address_key(cipher: &Cipher, kind: &str, address: &str) -> String {
 pub fn check_key(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
     let now = models::now();
     match throttle::blocked_until(conn, key, now)? {
-        Some(until) => {
-            Err(ApiError::new(Code::TooManyAttempts)
-                .retry_after(u64::try_from((until - now).num_seconds()).unwrap_or(1)))
-        }
+        Some(until) => Err(blocked(until, now)),
         None => Ok(()),
     }
+}
+
+/// 429 with the seconds left until `until` in `Retry-After`.
+fn blocked(until: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> ApiError {
+    ApiError::new(Code::TooManyAttempts).retry_after(u64::try_from((until - now).num_seconds()).unwrap_or(1))
 }

@@ -54,7 +54,8 @@ pub async fn verify_face(
     let analysis = state.face.run(move |engine| engine.analyze(&photo)).await?;
     let threshold = state.settings.face_threshold;
     let ttl = chrono::Duration::seconds(state.settings.face_verification_ttl_secs);
-    let score = analysis.as_ref().ok().map(|a| a.embedding.cosine(&enrolled));
+    let scored = analysis.map(|a| a.embedding.cosine(&enrolled));
+    let score = scored.as_ref().ok().copied();
     let actor = me.account_id.clone();
     let verification = state
         .db(move |conn, _| {
@@ -83,8 +84,7 @@ pub async fn verify_face(
             }
         })
         .await?;
-    let analysis = analysis?;
-    let score = analysis.embedding.cosine(&enrolled);
+    let score = scored?;
     tracing::info!(score, threshold, matched = verification.is_some(), "face verified");
     Ok(web::Json(VerifyResult {
         matched: verification.is_some(),

@@ -7,6 +7,7 @@ use models::{registration_code, AccountId};
 use serde_json::json;
 
 use super::{RegisterWorkerRequest, RegisteredWorker, WorkerResponse};
+use crate::auth::credentials::{self, Door};
 use crate::auth::{password, throttle};
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
@@ -89,21 +90,15 @@ pub async fn register_worker(
         .ok_or_else(|| ApiError::invalid("role", ValueError::Empty).text("请选择人员类别", "choose a role"))?;
     let new_hash = match &existing_account {
         Some(acc) => {
-            let (acc, given, addr, cipher) =
-                (acc.clone(), given_password.clone(), address.clone(), state.cipher.clone());
-            let pool = state.pool.clone();
-            web::block(move || -> Result<(), ApiError> {
-                let mut conn = models::db::get(&pool)?;
-                let limits = throttle::Keys::new(&cipher, &acc.username, &addr);
-                limits.check(&mut conn)?;
-                if password::verify(&given, &acc.password_hash) {
-                    limits.succeed(&mut conn)
-                } else {
-                    limits.fail(&mut conn)?;
-                    Err(ApiError::new(Code::AlreadyRegistered).field("password"))
-                }
-            })
-            .await??;
+            // The same check, and the same throttle, as a login with that account.
+            let (name, given, addr) = (acc.username.clone(), given_password.clone(), address.clone());
+            state
+                .db(move |conn, cipher| credentials::check(conn, cipher, Door::Password, &name, &given, &addr))
+                .await
+                .map_err(|e| match e.code {
+                    Code::InvalidCredentials => ApiError::new(Code::AlreadyRegistered).field("password"),
+                    _ => e,
+                })?;
             None
         }
         None => {
