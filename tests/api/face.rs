@@ -36,9 +36,7 @@ struct Site {
 
 async fn site(app: &TestApp) -> Site {
     let t = app.admin_token.clone();
-    let province = app.province_id().await;
-    let city = app.bureau(&t, &province, "临沂市应急管理局").await;
-    let county = app.bureau(&t, &city, "兰山区应急管理局").await;
+    let county = app.lanshan().await;
     let ent = app.enterprise(&t, &county, "临沂鲁兴化工有限公司").await;
     let admin = app.staff(&t, &ent, "enterprise_admin").await;
     Site { ent, admin }

@@ -186,6 +186,14 @@ impl TestApp {
         body["id"].as_str().expect("id").to_owned()
     }
 
+    /// 临沂市 under the province and 兰山区 under it, created by the province admin; returns
+    /// the county's id.
+    pub async fn lanshan(&self) -> String {
+        let province = self.province_id().await;
+        let city = self.bureau(&self.admin_token, &province, "临沂市应急管理局").await;
+        self.bureau(&self.admin_token, &city, "兰山区应急管理局").await
+    }
+
     /// Creates an enterprise under a county; returns its id.
     pub async fn enterprise(&self, token: &str, county: &str, name: &str) -> String {
         let body = self

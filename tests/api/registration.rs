@@ -13,9 +13,7 @@ struct Site {
 
 async fn site(app: &TestApp) -> Site {
     let t = app.admin_token.clone();
-    let province = app.province_id().await;
-    let city = app.bureau(&t, &province, "临沂市应急管理局").await;
-    let county = app.bureau(&t, &city, "兰山区应急管理局").await;
+    let county = app.lanshan().await;
     let ent = app.enterprise(&t, &county, "临沂华盛商贸有限公司").await;
     let other_ent = app.enterprise(&t, &county, "临沂鲁兴化工有限公司").await;
     Site { county, ent, other_ent }
