@@ -2,7 +2,9 @@
 //! `DequantizeLinear`, which tract refuses; every such node whose inputs are constants is
 //! replaced here, at load time, by the f32 constant it computes: (q − zero_point) · scale,
 //! with scale and zero point repeated `block_size` times along `axis`. Graph inputs no node
-//! uses are dropped too (the SFace file declares its weights as inputs).
+//! uses are dropped too (the SFace file declares its weights as inputs), and `PRelu` is
+//! rewritten into ops tract vectorises. Each model is then optimized for one fixed input
+//! shape.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -150,14 +152,73 @@ pub fn dequantize_constants(graph: &mut GraphProto) -> usize {
     count
 }
 
-/// Loads a model file, folds its quantized constants, fixes its input shape and output
-/// names, and optimizes it once.
-pub fn load(path: &Path, input_shape: [usize; 4], outputs: &[&str]) -> Result<Runnable, FaceError> {
-    let onnx = tract_onnx::onnx();
-    let mut proto: ModelProto = onnx.proto_model_for_path(path).map_err(|e| model_error(path, e))?;
+/// Rewrites each `PRelu` as max(x, 0) + slope · min(x, 0), which is the same value. tract
+/// expands `PRelu` into a comparison, a multiplication and a select that run as generic,
+/// unvectorised loops (SFace's 27 PRelus took over half its time); the four plain ops here
+/// run as two fused element-wise chains.
+pub fn split_prelu(graph: &mut GraphProto) -> usize {
+    let zero = "sanda.prelu.zero".to_string();
+    let mut nodes = Vec::with_capacity(graph.node.len());
+    let mut count = 0;
+    for node in std::mem::take(&mut graph.node) {
+        let ([x, slope], [y]) = (&node.input[..], &node.output[..]) else {
+            nodes.push(node);
+            continue;
+        };
+        if node.op_type != "PRelu" {
+            nodes.push(node);
+            continue;
+        }
+        count += 1;
+        let step = |op: &str, inputs: [&String; 2], output: String| NodeProto {
+            name: format!("{}.{}", node.name, op.to_lowercase()),
+            op_type: op.into(),
+            input: inputs.iter().map(|i| (*i).clone()).collect(),
+            output: vec![output],
+            ..Default::default()
+        };
+        let (pos, neg, scaled) = (format!("{y}.pos"), format!("{y}.neg"), format!("{y}.scaled"));
+        nodes.push(step("Max", [x, &zero], pos.clone()));
+        nodes.push(step("Min", [x, &zero], neg.clone()));
+        nodes.push(step("Mul", [&neg, slope], scaled.clone()));
+        nodes.push(step("Add", [&pos, &scaled], y.clone()));
+    }
+    graph.node = nodes;
+    if count > 0 {
+        graph.initializer.push(TensorProto {
+            name: zero,
+            data_type: DataType::Float as i32,
+            raw_data: 0f32.to_le_bytes().to_vec(),
+            ..Default::default()
+        });
+    }
+    count
+}
+
+/// Reads a model file and rewrites it into a graph tract runs well: quantized constants
+/// folded, `PRelu` split, and the shapes recorded for the file's own input size dropped
+/// (they would contradict another input size).
+pub fn prepare(path: &Path) -> Result<ModelProto, FaceError> {
+    let mut proto: ModelProto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| model_error(path, e))?;
     let graph = proto.graph.as_mut().ok_or_else(|| model_error(path, "no graph"))?;
     dequantize_constants(graph);
-    let mut model = onnx.model_for_proto_model(&proto).map_err(|e| model_error(path, format!("{e:?}")))?;
+    split_prelu(graph);
+    graph.value_info.clear();
+    for output in &mut graph.output {
+        output.r#type = None;
+    }
+    Ok(proto)
+}
+
+/// Optimizes a prepared model for one fixed input shape, keeping the named outputs (all
+/// when `outputs` is empty).
+pub fn optimize(
+    path: &Path,
+    proto: &ModelProto,
+    input_shape: [usize; 4],
+    outputs: &[&str],
+) -> Result<Runnable, FaceError> {
+    let mut model = tract_onnx::onnx().model_for_proto_model(proto).map_err(|e| model_error(path, format!("{e:?}")))?;
     model = model.with_input_fact(0, f32::fact(input_shape).into()).map_err(|e| model_error(path, e))?;
     if !outputs.is_empty() {
         let outlets = outputs
@@ -168,5 +229,39 @@ pub fn load(path: &Path, input_shape: [usize; 4], outputs: &[&str]) -> Result<Ru
             .collect::<Result<Vec<_>, _>>()?;
         model.select_output_outlets(&outlets).map_err(|e| model_error(path, e))?;
     }
-    model.into_optimized().and_then(|m| m.into_runnable()).map_err(|e| model_error(path, format!("{e:?}")))
+    let optimized = model
+        .into_typed()
+        .and_then(|m| m.into_decluttered())
+        .and_then(natural_constants)
+        .and_then(|m| m.into_optimized())
+        .and_then(|m| m.into_runnable());
+    optimized.map_err(|e| model_error(path, format!("{e:?}")))
+}
+
+/// Loads a model file for one fixed input shape: [`prepare`], then [`optimize`].
+pub fn load(path: &Path, input_shape: [usize; 4], outputs: &[&str]) -> Result<Runnable, FaceError> {
+    optimize(path, &prepare(path)?, input_shape, outputs)
+}
+
+/// Gives every constant tensor natural (row-major) strides. tract's element-wise ops take
+/// their vectorised path only when both operands have natural strides, and a constant that
+/// gained a unit axis (SFace's PRelu slopes, [C,1,1] broadcast to [1,C,1,1]) keeps odd
+/// strides on it, which sent every multiplication by a slope to a slow generic loop.
+fn natural_constants(mut model: TypedModel) -> TractResult<TypedModel> {
+    use tract_onnx::tract_core::ops::konst::Const;
+    for node in model.nodes_mut() {
+        let Some(konst) = node.op_as::<Const>() else { continue };
+        let t = konst.val();
+        if konst.exotic_fact().is_some() || t.strides() == &*Tensor::natural_strides(t.shape()) {
+            continue;
+        }
+        // Reshaping to its own shape recomputes the strides; the data is already in order.
+        let shape = t.shape().to_vec();
+        let natural = Arc::new((**t).clone().into_shape(&shape)?);
+        node.op = Box::new(Const::new(natural.clone())?);
+        if let Some(output) = node.outputs.first_mut() {
+            output.fact.konst = Some(natural);
+        }
+    }
+    Ok(model)
 }
