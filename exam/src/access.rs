@@ -105,6 +105,32 @@ impl Role {
         }
     }
 
+    /// Whether this role may add question banks and write questions for an organization:
+    /// administrators, for their own organization only (a bank pushed down is read-only).
+    pub fn may_manage_questions(self, relation: Relation) -> bool {
+        relation == Relation::Own && self.may_read_questions()
+    }
+
+    /// Whether this role may read question banks, answer keys included.
+    pub fn may_read_questions(self) -> bool {
+        self.is_bureau_admin() || self == Self::EnterpriseAdmin
+    }
+
+    /// Whether this role may organize exams at a target organization: bureaus at their own
+    /// level or below, an enterprise for itself.
+    pub fn may_organize_exams(self, relation: Relation) -> bool {
+        match self {
+            Self::ProvinceAdmin | Self::CityAdmin | Self::CountyAdmin => true,
+            Self::EnterpriseAdmin => relation == Relation::Own,
+            _ => false,
+        }
+    }
+
+    /// Whether this role may see exam plans and their candidates.
+    pub fn may_view_exams(self) -> bool {
+        self.is_staff()
+    }
+
     /// Whether this role may create a child organization under a target organization.
     pub fn may_create_child_org(self) -> bool {
         self.is_bureau_admin()

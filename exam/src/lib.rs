@@ -8,12 +8,17 @@
 mod macros;
 
 pub mod access;
+pub mod bank;
+pub mod bank_file;
 pub mod credit_code;
 pub mod org;
+pub mod paper;
 pub mod password;
+pub mod plan;
 pub mod regcode;
 pub mod resident_id;
 pub mod roster;
+mod table;
 pub mod text;
 pub mod worker;
 
@@ -52,4 +57,7 @@ pub enum ValueError {
     BadBirthDate,
     #[error("is not a mainland mobile number (11 digits starting with 1)")]
     NotMobile,
+    /// A domain rule, explained in both languages.
+    #[error("{en}")]
+    Rule { en: &'static str, zh: &'static str },
 }

@@ -3,10 +3,7 @@
 //! either every row is valid, or every problem is reported with its row and column.
 //! Also the XLSX of principals that a county reports upward (附件1). Bytes in, bytes out.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader};
-
+use crate::table::{self, Cell, TableError};
 use crate::{MobilePhone, PersonName, ResidentId, ValueError, WorkerRole};
 
 /// The most data rows one file may hold.
@@ -99,87 +96,6 @@ pub enum RosterError {
     Rows(Vec<RowError>),
 }
 
-/// A cell as read: its text, and whether the file stored it as a number.
-#[derive(Debug, Clone, Default)]
-struct Cell {
-    text: String,
-    numeric: bool,
-}
-
-fn is_xlsx(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-}
-
-fn decode_text(bytes: &[u8]) -> Result<String, RosterError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => {
-            let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
-            if had_errors {
-                return Err(RosterError::Unreadable("neither UTF-8 nor GB18030 text, nor an XLSX workbook".into()));
-            }
-            text.into_owned()
-        }
-    };
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n')) {
-        return Err(RosterError::Unreadable("binary data, not a CSV text file".into()));
-    }
-    Ok(text)
-}
-
-/// Rows with the line number a person sees in the file.
-type Table = Vec<(usize, Vec<Cell>)>;
-
-fn read_csv(bytes: &[u8]) -> Result<Table, RosterError> {
-    let text = decode_text(bytes)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| RosterError::Unreadable(format!("CSV: {e}")))?;
-        // Counted from the byte offset: the reader's own line count skips blank lines.
-        // Counted from the byte offset: the reader's own count skips blank lines, and its
-        // offset points before them.
-        let line = record.position().map_or(rows.len() + 1, |p| {
-            let bytes = text.as_bytes();
-            let mut start = (p.byte() as usize).min(bytes.len());
-            while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-                start += 1;
-            }
-            1 + bytes[..start].iter().filter(|b| **b == b'\n').count()
-        });
-        rows.push((line, record.iter().map(|t| Cell { text: t.to_owned(), numeric: false }).collect()));
-        if rows.len() > MAX_ROWS + 1 {
-            return Err(RosterError::TooManyRows { max: MAX_ROWS });
-        }
-    }
-    Ok(rows)
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<Table, RosterError> {
-    let unreadable = |e: String| RosterError::Unreadable(format!("XLSX: {e}"));
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("no worksheet".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
-    if range.height() > MAX_ROWS + 1 {
-        return Err(RosterError::TooManyRows { max: MAX_ROWS });
-    }
-    let cell = |d: &Data| match d {
-        Data::Int(i) => Cell { text: i.to_string(), numeric: true },
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e19 => Cell { text: format!("{f:.0}"), numeric: true },
-        Data::Float(f) => Cell { text: f.to_string(), numeric: true },
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell { text: s.clone(), numeric: false },
-        Data::Bool(b) => Cell { text: b.to_string(), numeric: false },
-        Data::DateTime(d) => Cell { text: d.to_string(), numeric: true },
-        Data::Error(_) | Data::Empty => Cell::default(),
-    };
-    let first = range.start().map_or(0, |(row, _)| row as usize);
-    Ok(range.rows().enumerate().map(|(i, r)| (first + i + 1, r.iter().map(cell).collect())).collect())
-}
-
 fn header_index(header: &[Cell]) -> Result<[Option<usize>; 5], RosterError> {
     let mut index = [None; 5];
     for (i, col) in Column::ALL.iter().enumerate() {
@@ -199,7 +115,10 @@ fn header_index(header: &[Cell]) -> Result<[Option<usize>; 5], RosterError> {
 
 /// Reads a roster (XLSX recognised by content, anything else read as CSV).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, RosterError> {
-    let table = if is_xlsx(bytes) { read_xlsx(bytes)? } else { read_csv(bytes)? };
+    let table = table::read(bytes, MAX_ROWS).map_err(|e| match e {
+        TableError::Unreadable(m) => RosterError::Unreadable(m),
+        TableError::TooManyRows => RosterError::TooManyRows { max: MAX_ROWS },
+    })?;
     let mut lines = table.into_iter();
     let (_, header) = lines.next().ok_or(RosterError::Empty)?;
     let index = header_index(&header)?;
@@ -438,8 +357,8 @@ mod tests {
             note: String::new(),
         }];
         let bytes = principals_xlsx("兰山区规模以上企业主要负责人名单", &lines).unwrap();
-        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
-        let range = book.worksheet_range_at(0).unwrap().unwrap();
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = calamine::Reader::worksheet_range_at(&mut book, 0).unwrap().unwrap();
         let row: Vec<String> = range.rows().nth(2).unwrap().iter().map(|d| d.to_string()).collect();
         assert_eq!(row, ["1", "张三", &id(41), "危险化学品", "临沂鲁兴化工有限公司", ""]);
     }
