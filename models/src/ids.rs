@@ -64,3 +64,19 @@ typed_id!(
     /// A worker's registry record.
     WorkerId
 );
+typed_id!(
+    /// A question bank, owned by an organization.
+    BankId
+);
+typed_id!(
+    /// A question (all its versions).
+    QuestionId
+);
+typed_id!(
+    /// An exam plan.
+    PlanId
+);
+typed_id!(
+    /// A candidate's attempt at an exam plan: the drawn paper, its answers and its result.
+    AttemptId
+);

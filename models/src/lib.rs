@@ -5,13 +5,16 @@
 //! [`Jurisdiction`]: there is no way to read across jurisdictions by forgetting a check.
 
 pub mod account;
+pub mod attempt;
 pub mod audit;
+pub mod bank;
 pub mod crypto;
 pub mod db;
 pub mod face;
 pub mod ids;
 pub mod organization;
 pub mod page;
+pub mod plan;
 pub mod registration_code;
 pub mod schema;
 pub mod scope;
@@ -21,7 +24,7 @@ pub mod worker;
 
 pub use crypto::Cipher;
 pub use db::{Backend, DbConn, DbPool, DbUrl};
-pub use ids::{AccountId, OrgId, RegCodeId, SessionId, WorkerId};
+pub use ids::{AccountId, AttemptId, BankId, OrgId, PlanId, QuestionId, RegCodeId, SessionId, WorkerId};
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Jurisdiction;
 

@@ -184,9 +184,150 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    question_banks (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Text,
+        bank_id -> Text,
+        reference -> Nullable<Text>,
+        current_version_id -> Text,
+        version -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    question_versions (id) {
+        id -> Text,
+        question_id -> Text,
+        version -> Integer,
+        kind -> Text,
+        category -> Text,
+        stem -> Text,
+        options -> Text,
+        answer -> Text,
+        roles -> Text,
+        industries -> Text,
+        difficulty -> Text,
+        explanation -> Text,
+        legal_basis -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exam_plans (id) {
+        id -> Text,
+        organizer_id -> Text,
+        kind -> Text,
+        name -> Text,
+        original_plan_id -> Nullable<Text>,
+        window_start -> Timestamp,
+        window_end -> Timestamp,
+        candidate_filter -> Text,
+        blueprint -> Text,
+        absentees_recorded_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exam_plan_banks (plan_id, bank_id) {
+        plan_id -> Text,
+        bank_id -> Text,
+    }
+}
+
+diesel::table! {
+    exam_sessions (id) {
+        id -> Text,
+        plan_id -> Text,
+        site_name -> Text,
+        address -> Nullable<Text>,
+        starts_at -> Timestamp,
+        capacity -> Integer,
+    }
+}
+
+diesel::table! {
+    exam_candidates (plan_id, worker_id) {
+        plan_id -> Text,
+        worker_id -> Text,
+        organization_id -> Text,
+        role -> Text,
+        absent -> Bool,
+        added_by -> Nullable<Text>,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attempts (id) {
+        id -> Text,
+        plan_id -> Text,
+        worker_id -> Text,
+        status -> Text,
+        finish_reason -> Nullable<Text>,
+        seed -> Text,
+        verification_id -> Nullable<Text>,
+        started_at -> Timestamp,
+        deadline -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        correct -> Nullable<Integer>,
+        score -> Nullable<Integer>,
+        passed -> Nullable<Bool>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attempt_items (attempt_id, position) {
+        attempt_id -> Text,
+        position -> Integer,
+        question_version_id -> Text,
+        option_order -> Text,
+    }
+}
+
+diesel::table! {
+    answers (attempt_id, position) {
+        attempt_id -> Text,
+        position -> Integer,
+        answer -> Text,
+        client_seq -> BigInt,
+        saved_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(registration_codes -> organizations (organization_id));
 diesel::joinable!(workers -> organizations (organization_id));
 diesel::joinable!(worker_history -> workers (worker_id));
+diesel::joinable!(question_banks -> organizations (organization_id));
+diesel::joinable!(questions -> question_banks (bank_id));
+diesel::joinable!(questions -> question_versions (current_version_id));
+diesel::joinable!(exam_plans -> organizations (organizer_id));
+diesel::joinable!(exam_plan_banks -> question_banks (bank_id));
+diesel::joinable!(exam_sessions -> exam_plans (plan_id));
+diesel::joinable!(exam_candidates -> exam_plans (plan_id));
+diesel::joinable!(exam_candidates -> workers (worker_id));
+diesel::joinable!(exam_candidates -> organizations (organization_id));
+diesel::joinable!(attempt_items -> question_versions (question_version_id));
+diesel::joinable!(attempt_items -> attempts (attempt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -202,4 +343,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     face_verifications,
     face_reenrollments,
     face_events,
+    question_banks,
+    questions,
+    question_versions,
+    exam_plans,
+    exam_plan_banks,
+    exam_sessions,
+    exam_candidates,
+    attempts,
+    attempt_items,
+    answers,
 );

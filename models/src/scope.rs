@@ -30,6 +30,22 @@ impl Jurisdiction {
         format!("{}%", self.path)
     }
 
+    /// The organizations above the root and the root itself, from its path.
+    pub fn ancestor_ids(&self) -> Vec<String> {
+        self.path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    }
+
+    /// Whether something owned by the organization at `path` is visible to this subtree as
+    /// shared material: owned by the root, an ancestor (pushed down) or inside the subtree.
+    pub fn sees_shared(&self, path: &str) -> bool {
+        self.path.starts_with(path) || path.starts_with(&self.path)
+    }
+
+    /// Whether the organization at `path` is the root or below it.
+    pub fn contains_path(&self, path: &str) -> bool {
+        path.starts_with(&self.path)
+    }
+
     /// Where `org` stands relative to the root, or `None` when it is outside.
     pub fn relation(&self, org: &Organization) -> Option<Relation> {
         if org.id == self.org_id {

@@ -1,0 +1,10 @@
+DROP TABLE answers;
+DROP TABLE attempt_items;
+DROP TABLE attempts;
+DROP TABLE exam_candidates;
+DROP TABLE exam_sessions;
+DROP TABLE exam_plan_banks;
+DROP TABLE exam_plans;
+DROP TABLE question_versions;
+DROP TABLE questions;
+DROP TABLE question_banks;

@@ -1,0 +1,322 @@
+//! Attempts: the drawn paper, the answers saved against it, and its single grading.
+//!
+//! Every change to an attempt first updates the attempt's own row under a condition
+//! (still in progress, still before the cut-off). That statement both checks the state and
+//! locks the row until the transaction ends, so a save and the finishing of the same
+//! attempt never interleave, on SQLite or PostgreSQL, and an attempt is graded once.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use exam::bank::Choice;
+use exam::paper::{self, Blueprint, Grade, Marked};
+
+use crate::schema::{answers as ans, attempt_items as i, attempts as a};
+use crate::{AttemptId, DbConn, DbError, PlanId, WorkerId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub plan_id: PlanId,
+    pub worker_id: WorkerId,
+    pub finished: bool,
+    /// `submitted` or `time_up`, once finished.
+    pub finish_reason: Option<String>,
+    pub seed: String,
+    pub started_at: NaiveDateTime,
+    pub deadline: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub correct: Option<i32>,
+    pub score: Option<i32>,
+    pub passed: Option<bool>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = a)]
+struct Row {
+    id: String,
+    plan_id: String,
+    worker_id: String,
+    status: String,
+    finish_reason: Option<String>,
+    seed: String,
+    started_at: NaiveDateTime,
+    deadline: NaiveDateTime,
+    finished_at: Option<NaiveDateTime>,
+    correct: Option<i32>,
+    score: Option<i32>,
+    passed: Option<bool>,
+}
+
+impl From<Row> for Attempt {
+    fn from(r: Row) -> Self {
+        Attempt {
+            id: AttemptId::from_db(r.id),
+            plan_id: PlanId::from_db(r.plan_id),
+            worker_id: WorkerId::from_db(r.worker_id),
+            finished: r.status == "finished",
+            finish_reason: r.finish_reason,
+            seed: r.seed,
+            started_at: r.started_at,
+            deadline: r.deadline,
+            finished_at: r.finished_at,
+            correct: r.correct,
+            score: r.score,
+            passed: r.passed,
+        }
+    }
+}
+
+/// One drawn question: which version, and the order its options are shown in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub position: i32,
+    pub version_id: String,
+    pub option_order: Vec<u8>,
+}
+
+/// A new attempt with its paper.
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    pub plan_id: &'a PlanId,
+    pub worker_id: &'a WorkerId,
+    pub seed: String,
+    pub verification_id: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub deadline: NaiveDateTime,
+    pub items: Vec<Item>,
+}
+
+/// Writes the attempt and its paper. `Conflict` when the worker already has one.
+pub fn create(conn: &mut DbConn, new: NewAttempt<'_>) -> Result<Attempt, DbError> {
+    let id = AttemptId::new();
+    diesel::insert_into(a::table)
+        .values((
+            a::id.eq(id.as_str()),
+            a::plan_id.eq(new.plan_id.as_str()),
+            a::worker_id.eq(new.worker_id.as_str()),
+            a::status.eq("in_progress"),
+            a::seed.eq(&new.seed),
+            a::verification_id.eq(&new.verification_id),
+            a::started_at.eq(new.started_at),
+            a::deadline.eq(new.deadline),
+            a::updated_at.eq(new.started_at),
+        ))
+        .execute(conn)?;
+    // One statement per item: diesel's multi-row insert is not available across both
+    // backends; the caller's transaction makes the paper appear whole or not at all.
+    for it in &new.items {
+        diesel::insert_into(i::table)
+            .values((
+                i::attempt_id.eq(id.as_str()),
+                i::position.eq(it.position),
+                i::question_version_id.eq(it.version_id.as_str()),
+                i::option_order.eq(it.option_order.iter().map(|d| char::from(b'0' + d)).collect::<String>()),
+            ))
+            .execute(conn)?;
+    }
+    get(conn, &id)
+}
+
+pub fn get(conn: &mut DbConn, id: &AttemptId) -> Result<Attempt, DbError> {
+    Ok(a::table.find(id.as_str()).select(Row::as_select()).first(conn)?.into())
+}
+
+pub fn find(conn: &mut DbConn, plan: &PlanId, worker: &WorkerId) -> Result<Option<Attempt>, DbError> {
+    let row = a::table
+        .filter(a::plan_id.eq(plan.as_str()))
+        .filter(a::worker_id.eq(worker.as_str()))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Attempt::from))
+}
+
+/// The paper, in the candidate's order.
+pub fn items(conn: &mut DbConn, id: &AttemptId) -> Result<Vec<Item>, DbError> {
+    let rows: Vec<(i32, String, String)> = i::table
+        .filter(i::attempt_id.eq(id.as_str()))
+        .order(i::position)
+        .select((i::position, i::question_version_id, i::option_order))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(position, version_id, order)| Item {
+            position,
+            version_id,
+            option_order: order.bytes().map(|b| b.saturating_sub(b'0')).collect(),
+        })
+        .collect())
+}
+
+/// A saved answer, as the candidate's letters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub position: i32,
+    pub answer: String,
+    pub client_seq: i64,
+    pub saved_at: NaiveDateTime,
+}
+
+pub fn answers(conn: &mut DbConn, id: &AttemptId) -> Result<Vec<Saved>, DbError> {
+    let rows: Vec<(i32, String, i64, NaiveDateTime)> = ans::table
+        .filter(ans::attempt_id.eq(id.as_str()))
+        .order(ans::position)
+        .select((ans::position, ans::answer, ans::client_seq, ans::saved_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(position, answer, client_seq, saved_at)| Saved { position, answer, client_seq, saved_at })
+        .collect())
+}
+
+/// What became of a save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// Durable: this answer now stands.
+    Saved(Saved),
+    /// An answer with this or a newer sequence number is already stored; it stands.
+    Superseded(Saved),
+    /// The attempt is finished or past its cut-off: nothing was written.
+    Closed,
+}
+
+/// Saves one answer if the attempt is open at `now` (before `deadline + grace`, i.e.
+/// `deadline > cutoff` where `cutoff = now - grace`) and no newer answer is stored.
+pub fn save_answer(
+    conn: &mut DbConn,
+    id: &AttemptId,
+    position: i32,
+    answer: &str,
+    client_seq: i64,
+    now: NaiveDateTime,
+    cutoff: NaiveDateTime,
+) -> Result<SaveOutcome, DbError> {
+    crate::db::write_transaction(conn, |conn| {
+        let open = diesel::update(
+            a::table.find(id.as_str()).filter(a::status.eq("in_progress")).filter(a::deadline.gt(cutoff)),
+        )
+        .set(a::updated_at.eq(now))
+        .execute(conn)?;
+        if open == 0 {
+            return Ok(SaveOutcome::Closed);
+        }
+        let key = (id.as_str(), position);
+        let stored: Option<(String, i64, NaiveDateTime)> =
+            ans::table.find(key).select((ans::answer, ans::client_seq, ans::saved_at)).first(conn).optional()?;
+        let saved = Saved { position, answer: answer.to_owned(), client_seq, saved_at: now };
+        match stored {
+            Some((answer, seq, saved_at)) if seq >= client_seq => {
+                Ok(SaveOutcome::Superseded(Saved { position, answer, client_seq: seq, saved_at }))
+            }
+            Some(_) => {
+                diesel::update(ans::table.find(key))
+                    .set((ans::answer.eq(answer), ans::client_seq.eq(client_seq), ans::saved_at.eq(now)))
+                    .execute(conn)?;
+                Ok(SaveOutcome::Saved(saved))
+            }
+            None => {
+                diesel::insert_into(ans::table)
+                    .values((
+                        ans::attempt_id.eq(id.as_str()),
+                        ans::position.eq(position),
+                        ans::answer.eq(answer),
+                        ans::client_seq.eq(client_seq),
+                        ans::saved_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                Ok(SaveOutcome::Saved(saved))
+            }
+        }
+    })
+}
+
+/// Finishes and grades an attempt that is still in progress, with every answer saved so
+/// far; `None` when it was already finished (by a submit, the sweeper or another server).
+/// `keys` gives each question version's kind and answer key.
+pub fn finish(
+    conn: &mut DbConn,
+    id: &AttemptId,
+    reason: &str,
+    now: NaiveDateTime,
+    blueprint: &Blueprint,
+) -> Result<Option<Attempt>, DbError> {
+    crate::db::write_transaction(conn, |conn| {
+        let claimed = diesel::update(a::table.find(id.as_str()).filter(a::status.eq("in_progress")))
+            .set((a::status.eq("finished"), a::finish_reason.eq(reason), a::finished_at.eq(now), a::updated_at.eq(now)))
+            .execute(conn)?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let grade = grade_of(conn, id, blueprint)?;
+        diesel::update(a::table.find(id.as_str()))
+            .set((
+                a::correct.eq(i32::from(grade.correct)),
+                a::score.eq(i32::from(grade.score)),
+                a::passed.eq(grade.passed),
+            ))
+            .execute(conn)?;
+        Ok(Some(get(conn, id)?))
+    })
+}
+
+/// Marks the saved answers against the keys of the versions the paper drew.
+fn grade_of(conn: &mut DbConn, id: &AttemptId, blueprint: &Blueprint) -> Result<Grade, DbError> {
+    let items = items(conn, id)?;
+    let ids: Vec<String> = items.iter().map(|it| it.version_id.clone()).collect();
+    let questions = crate::bank::versions(conn, &ids)?;
+    let saved: HashMap<i32, String> = answers(conn, id)?.into_iter().map(|s| (s.position, s.answer)).collect();
+    let marked = items
+        .iter()
+        .map(|it| {
+            let q = questions.get(&it.version_id).ok_or_else(|| DbError::Corrupt(format!("attempt_items {id}")))?;
+            let answer = saved
+                .get(&it.position)
+                .and_then(|text| Choice::parse(q.kind, it.option_order.len(), text).ok())
+                .map(|shown| paper::to_canonical(shown, &it.option_order));
+            Ok(Marked { key: q.answer, answer })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(paper::grade(blueprint, &marked))
+}
+
+/// Attempts still in progress whose cut-off (`deadline + grace`) passed: `deadline <= cutoff`.
+pub fn overdue(conn: &mut DbConn, cutoff: NaiveDateTime, limit: i64) -> Result<Vec<(AttemptId, PlanId)>, DbError> {
+    let rows: Vec<(String, String)> = a::table
+        .filter(a::status.eq("in_progress"))
+        .filter(a::deadline.le(cutoff))
+        .order(a::deadline)
+        .limit(limit)
+        .select((a::id, a::plan_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(x, p)| (AttemptId::from_db(x), PlanId::from_db(p))).collect())
+}
+
+/// Moves an attempt's deadline. For tests that need a paper to run out of time.
+pub fn set_deadline_for_tests(conn: &mut DbConn, id: &AttemptId, deadline: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(a::table.find(id.as_str())).set(a::deadline.eq(deadline)).execute(conn)?;
+    Ok(())
+}
+
+/// The kind and shown option order of the question at `position`, if the paper has one.
+pub fn item_at(
+    conn: &mut DbConn,
+    id: &AttemptId,
+    position: i32,
+) -> Result<Option<(exam::bank::QuestionKind, Vec<u8>)>, DbError> {
+    use crate::schema::question_versions as v;
+    let row: Option<(String, String)> = i::table
+        .inner_join(v::table)
+        .filter(i::attempt_id.eq(id.as_str()))
+        .filter(i::position.eq(position))
+        .select((v::kind, i::option_order))
+        .first(conn)
+        .optional()?;
+    row.map(|(kind, order)| {
+        let kind =
+            exam::bank::QuestionKind::parse(&kind).map_err(|_| DbError::Corrupt(format!("attempt_items {id}")))?;
+        Ok((kind, order.bytes().map(|b| b.saturating_sub(b'0')).collect()))
+    })
+    .transpose()
+}
