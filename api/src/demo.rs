@@ -207,6 +207,8 @@ pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<D
             login(conn, &province, Role::IntegrationClient, "ic-demo-platform", "省安全生产考试平台（演示）")?,
         ];
         demo_worker_record(conn, cipher, &huasheng)?;
+        let admin = account::find_by_username(conn, "demo.enterprise")?.ok_or_else(ApiError::not_found)?;
+        crate::demo_bank::load(conn, &province, &huasheng, &admin.id)?;
         let code = demo_code(conn, &huasheng)?;
         Ok(Demo { logins, code, code_enterprise: huasheng.name.clone() })
     })

@@ -129,6 +129,16 @@ codes! {
     CreditCodeTaken => (CONFLICT, "credit_code_taken", "该统一社会信用代码已登记", "An organization with this unified social credit code already exists"),
     NameTaken => (CONFLICT, "name_taken", "同一上级单位下已有同名单位", "A sibling organization already has this name"),
     UsernameTaken => (CONFLICT, "username_taken", "该用户名已被使用", "This username is taken"),
+    BankNameTaken => (CONFLICT, "bank_name_taken", "本单位已有同名题库", "Your organization already has a bank of this name"),
+    QuestionRefTaken => (CONFLICT, "question_ref_taken", "本题库中已有相同编号的试题", "A question with this reference is already in the bank"),
+    BankReadOnly => (FORBIDDEN, "bank_read_only", "该题库由上级单位下发，只读；请在本单位的题库中添加试题", "This bank belongs to an organization above you and is read-only; add questions to your own bank"),
+    QuestionsInvalid => (UNPROCESSABLE_ENTITY, "questions_invalid", "试题文件有误，未导入任何试题，请按提示逐行修改后重新上传", "The question file has errors and nothing was imported; fix the rows listed and upload it again"),
+    BlueprintUnsatisfiable => (UNPROCESSABLE_ENTITY, "blueprint_unsatisfiable", "所选题库的试题不足以按组卷规则组卷", "The chosen banks do not hold enough questions for the blueprint"),
+    PlanStarted => (CONFLICT, "plan_started", "已有考生开考，组卷规则、题库和考试类型不能再修改", "Candidates have started: the blueprint and banks can no longer change"),
+    ExamNotOpen => (CONFLICT, "exam_not_open", "现在不在考试时间内", "The exam is not open at this time"),
+    NotACandidate => (FORBIDDEN, "not_a_candidate", "您不在本场考试的考生名单中，请联系单位", "You are not a candidate of this exam; contact your employer"),
+    FaceVerificationRequired => (FORBIDDEN, "face_verification_required", "开考前须刷脸核验本人身份：核验记录缺失、已使用或已过期，请重新刷脸", "Verify your face before starting: the verification is missing, already used or expired"),
+    AttemptClosed => (CONFLICT, "attempt_closed", "考试已结束（已交卷或时间已到），本次作答未保存", "The attempt is over (submitted or out of time); this answer was not saved"),
     TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts", "尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     ServiceUnavailable => (SERVICE_UNAVAILABLE, "service_unavailable", "系统繁忙，请稍后重试", "The service is busy; retry shortly"),
     Internal => (INTERNAL_SERVER_ERROR, "internal_error", "系统内部错误，请稍后重试", "Internal error; retry later"),
@@ -307,6 +317,7 @@ pub fn value_message(e: &ValueError, english: bool) -> String {
         ValueError::BadRegion => "地区码（前6位）不正确".into(),
         ValueError::BadBirthDate => "出生日期（第7至14位）不是有效日期".into(),
         ValueError::NotMobile => "不是有效的手机号码（11位，以1开头）".into(),
+        ValueError::Rule { zh, .. } => (*zh).into(),
         ValueError::Weak(why) => match *why {
             "needs at least one letter and one digit" => "强度不够：须同时包含字母和数字".into(),
             "is a commonly used password" => "强度不够：这是常见的弱密码".into(),
@@ -365,7 +376,11 @@ impl From<DbError> for ApiError {
         match e {
             DbError::NotFound => ApiError::not_found(),
             DbError::Conflict { what } => {
-                let code = if what.contains("credit_code") {
+                let code = if what.contains("question_banks") {
+                    Code::BankNameTaken
+                } else if what.contains("questions.") || what.contains("questions_bank_id") {
+                    Code::QuestionRefTaken
+                } else if what.contains("credit_code") {
                     Code::CreditCodeTaken
                 } else if what.contains("phone_index") {
                     Code::PhoneTaken

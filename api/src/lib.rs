@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod demo;
+pub mod demo_bank;
 pub mod error;
 pub mod extract;
 pub mod face_pool;
@@ -16,6 +17,7 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod sweeper;
 pub mod telemetry;
 
 pub use settings::Settings;

@@ -42,6 +42,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// over all 1,225 pairs of the shared labelled photos; see the README.
 pub const DEFAULT_FACE_THRESHOLD: f32 = 0.42;
 pub const DEFAULT_FACE_VERIFICATION_TTL_SECS: i64 = 300;
+pub const DEFAULT_ANSWER_GRACE_SECS: i64 = 10;
+pub const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 15;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -65,6 +67,10 @@ pub struct Settings {
     pub face_threads: usize,
     pub face_queue: usize,
     pub face_verification_ttl_secs: i64,
+    /// Seconds after an attempt's deadline during which saves already on their way count.
+    pub answer_grace_secs: i64,
+    /// How often the sweeper finishes overdue attempts and records absentees; 0 disables it.
+    pub sweep_interval_secs: u64,
 }
 
 /// A variable that is set but cannot be used.
@@ -132,10 +138,15 @@ impl Settings {
             face_threads,
             face_queue: parsed("SANDA_FACE_QUEUE", 4 * face_threads)?,
             face_verification_ttl_secs: parsed("SANDA_FACE_VERIFICATION_TTL_SECS", DEFAULT_FACE_VERIFICATION_TTL_SECS)?,
+            answer_grace_secs: parsed("SANDA_ANSWER_GRACE_SECS", DEFAULT_ANSWER_GRACE_SECS)?,
+            sweep_interval_secs: parsed("SANDA_SWEEP_INTERVAL_SECS", DEFAULT_SWEEP_INTERVAL_SECS)?,
             data_dir,
         };
         if !(settings.face_threshold > 0.0 && settings.face_threshold < 1.0) {
             return Err(SettingsError { name: "SANDA_FACE_THRESHOLD", problem: "must be between 0 and 1".into() });
+        }
+        if !(0..=300).contains(&settings.answer_grace_secs) {
+            return Err(SettingsError { name: "SANDA_ANSWER_GRACE_SECS", problem: "must be between 0 and 300".into() });
         }
         if settings.db_pool_size == 0 {
             return Err(SettingsError { name: "SANDA_DB_POOL_SIZE", problem: "must be at least 1".into() });

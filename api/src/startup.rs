@@ -149,6 +149,10 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?.port();
+        if settings.sweep_interval_secs > 0 {
+            let every = std::time::Duration::from_secs(settings.sweep_interval_secs);
+            tokio::spawn(crate::sweeper::run(state.clone(), every));
+        }
         let server = run(listener, state, &settings)?;
         tracing::info!(addr = %settings.bind, port, "listening");
         Ok(Self { server, port })

@@ -1,11 +1,14 @@
 //! Every route of the API, one handler per file under a folder per resource.
 
+pub mod attempts;
 pub mod auth;
+pub mod exam_plans;
 pub mod face;
 pub mod health;
 pub mod integration_clients;
 pub mod me;
 pub mod organizations;
+pub mod questions;
 pub mod registration_codes;
 pub mod staff_accounts;
 pub mod workers;
@@ -97,7 +100,56 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 resource("/integration-clients", "POST")
                     .route(web::post().to(integration_clients::create::create_integration_client)),
-            ),
+            )
+            .service(
+                resource("/question-banks", "GET, POST")
+                    .route(web::post().to(questions::banks::create_question_bank))
+                    .route(web::get().to(questions::banks::list_question_banks)),
+            )
+            .service(
+                resource("/question-banks/{id}/questions", "GET, POST")
+                    .route(web::post().to(questions::create::create_question))
+                    .route(web::get().to(questions::list::list_questions)),
+            )
+            .service(
+                resource("/question-banks/{id}/import", "POST")
+                    .app_data(web::PayloadConfig::new(questions::import::MAX_QUESTION_FILE_BYTES))
+                    .route(web::post().to(questions::import::import_questions)),
+            )
+            .service(
+                resource("/question-banks/{id}/export", "GET")
+                    .route(web::get().to(questions::export::export_questions)),
+            )
+            .service(
+                resource("/questions/{id}", "GET, PUT")
+                    .route(web::get().to(questions::get::get_question))
+                    .route(web::put().to(questions::update::update_question)),
+            )
+            .service(
+                resource("/exam-plans", "GET, POST")
+                    .route(web::post().to(exam_plans::create::create_exam_plan))
+                    .route(web::get().to(exam_plans::list::list_exam_plans)),
+            )
+            .service(
+                resource("/exam-plans/{id}", "GET, PATCH")
+                    .route(web::get().to(exam_plans::get::get_exam_plan))
+                    .route(web::patch().to(exam_plans::update::update_exam_plan)),
+            )
+            .service(
+                resource("/exam-plans/{id}/candidates", "GET, POST")
+                    .route(web::get().to(exam_plans::candidates::list_candidates))
+                    .route(web::post().to(exam_plans::candidates::update_candidates)),
+            )
+            .service(
+                resource("/exam-plans/{id}/attempts", "POST").route(web::post().to(attempts::start::start_attempt)),
+            )
+            .service(resource("/me/exams", "GET").route(web::get().to(attempts::my_exams::list_my_exams)))
+            .service(resource("/attempts/{id}", "GET").route(web::get().to(attempts::get::get_attempt)))
+            .service(
+                resource("/attempts/{id}/answers/{position}", "PUT").route(web::put().to(attempts::save::save_answer)),
+            )
+            .service(resource("/attempts/{id}/submit", "POST").route(web::post().to(attempts::submit::submit_attempt)))
+            .service(resource("/attempts/{id}/result", "GET").route(web::get().to(attempts::result::get_my_result))),
     );
 }
 

@@ -1,0 +1,157 @@
+//! Taking an exam: start (face-gated), the paper and resume, answer saves, submission and
+//! the result. The deadline is stored with the attempt and the server's clock is the only
+//! clock: every response says how many seconds remain.
+
+pub mod get;
+pub mod my_exams;
+pub mod result;
+pub mod save;
+pub mod start;
+pub mod submit;
+
+use chrono::{DateTime, Utc};
+use exam::bank::{Category, QuestionKind, TRUE_FALSE_OPTIONS};
+use models::attempt::{self, Attempt};
+use models::plan::Plan;
+use models::worker::Worker;
+use models::{AttemptId, Cipher, DbConn};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AnyPrincipal;
+use crate::error::ApiError;
+use crate::routes::face::own_record;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptStatus {
+    InProgress,
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The candidate handed in (交卷).
+    Submitted,
+    /// The time ran out; every answer saved until then counts.
+    TimeUp,
+}
+
+/// A question as the candidate sees it: never its key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaperQuestion {
+    /// 1-based; answers are saved by position.
+    pub position: i32,
+    pub kind: QuestionKind,
+    pub category: Category,
+    pub stem: String,
+    /// In this candidate's order, answered by letter (A, B, …). True/false: 正确, 错误.
+    pub options: Vec<String>,
+    pub points: u16,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedAnswer {
+    pub position: i32,
+    /// Letters as shown ("AC"), "true"/"false", or empty when cleared.
+    pub answer: String,
+    /// The client's sequence number of the save that stands.
+    pub seq: i64,
+    pub saved_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptResponse {
+    pub id: String,
+    pub plan_id: String,
+    pub plan_name: String,
+    pub status: AttemptStatus,
+    pub started_at: DateTime<Utc>,
+    /// When the paper closes, by the server's clock.
+    pub deadline: DateTime<Utc>,
+    /// The server's clock now: apps show `remaining_seconds`, never their own clock.
+    pub server_time: DateTime<Utc>,
+    pub remaining_seconds: i64,
+    pub question_count: usize,
+    pub pass_mark: u16,
+    pub questions: Vec<PaperQuestion>,
+    pub answers: Vec<SavedAnswer>,
+}
+
+/// The calling worker's attempt with its plan; 404 for anyone else's.
+pub fn own_attempt(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    me: &AnyPrincipal,
+    id: &str,
+) -> Result<(Worker, Attempt, Plan), ApiError> {
+    let worker = own_record(conn, cipher, me)?;
+    let id = AttemptId::parse(id).ok_or_else(ApiError::not_found)?;
+    let attempt = attempt::get(conn, &id)?;
+    if attempt.worker_id != worker.id {
+        return Err(ApiError::not_found());
+    }
+    let plan = models::plan::get(conn, &attempt.plan_id)?;
+    Ok((worker, attempt, plan))
+}
+
+/// Finishes an attempt whose time ran out (plus the grace for saves in flight) the moment
+/// anyone looks at it; the sweeper does the same for attempts nobody looks at.
+pub fn settle(conn: &mut DbConn, a: Attempt, plan: &Plan, grace: chrono::Duration) -> Result<Attempt, ApiError> {
+    let now = models::now();
+    if a.finished || now < a.deadline + grace {
+        return Ok(a);
+    }
+    attempt::finish(conn, &a.id, "time_up", now, &plan.blueprint)?;
+    Ok(attempt::get(conn, &a.id)?)
+}
+
+/// The paper with the saved answers, as of now.
+pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Plan) -> Result<AttemptResponse, ApiError> {
+    let items = attempt::items(conn, &a.id)?;
+    let ids: Vec<String> = items.iter().map(|i| i.version_id.clone()).collect();
+    let versions = models::bank::versions(conn, &ids)?;
+    let mut questions = Vec::with_capacity(items.len());
+    for item in &items {
+        let q = versions
+            .get(&item.version_id)
+            .ok_or_else(|| ApiError::internal(std::io::Error::other("paper refers to a missing version")))?;
+        let options = match q.kind {
+            QuestionKind::TrueFalse => TRUE_FALSE_OPTIONS.iter().map(|s| (*s).to_owned()).collect(),
+            _ => item.option_order.iter().filter_map(|c| q.options.get(usize::from(*c)).cloned()).collect(),
+        };
+        questions.push(PaperQuestion {
+            position: item.position,
+            kind: q.kind,
+            category: q.category,
+            stem: q.stem.clone(),
+            options,
+            points: plan.blueprint.points_per_question,
+        });
+    }
+    let answers = attempt::answers(conn, &a.id)?
+        .into_iter()
+        .map(|s| SavedAnswer {
+            position: s.position,
+            answer: s.answer,
+            seq: s.client_seq,
+            saved_at: s.saved_at.and_utc(),
+        })
+        .collect();
+    let now = models::now();
+    Ok(AttemptResponse {
+        id: a.id.to_string(),
+        plan_id: plan.id.to_string(),
+        plan_name: plan.name.clone(),
+        status: if a.finished { AttemptStatus::Finished } else { AttemptStatus::InProgress },
+        started_at: a.started_at.and_utc(),
+        deadline: a.deadline.and_utc(),
+        server_time: now.and_utc(),
+        remaining_seconds: if a.finished { 0 } else { (a.deadline - now).num_seconds().max(0) },
+        question_count: questions.len(),
+        pass_mark: plan.blueprint.pass_mark,
+        questions,
+        answers,
+    })
+}

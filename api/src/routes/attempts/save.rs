@@ -1,0 +1,98 @@
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use exam::bank::Choice;
+use models::attempt::{self, SaveOutcome};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{own_attempt, settle};
+use crate::auth::Principal;
+use crate::error::{ApiError, Code, ErrorBody};
+use crate::extract::Json;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveAnswerRequest {
+    /// Letters of the chosen options as shown ("B", "ACD"; order and separators do not
+    /// matter), true/false (A/B, 对/错) for true/false questions, or empty to clear.
+    pub answer: String,
+    /// The client's counter for this question, increasing with every change: a retry of an
+    /// older save never overwrites a newer answer.
+    pub seq: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SaveAnswerResult {
+    pub position: i32,
+    /// The answer that now stands (normalised: sorted letters, or true/false).
+    pub answer: String,
+    pub seq: i64,
+    pub saved_at: DateTime<Utc>,
+    /// False when a save with this or a newer `seq` was already stored: it stands.
+    pub applied: bool,
+    pub remaining_seconds: i64,
+}
+
+/// Save one answer. Idempotent per question and sequence number, and acknowledged only
+/// once durable. Refused with `attempt_closed` after submission or once the time is up
+/// (plus a few seconds' grace for saves already on their way).
+#[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{position}", operation_id = "saveAnswer", tag = "taking exams",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Attempt id"), ("position" = i32, Path, description = "Question position, from 1")),
+    request_body = SaveAnswerRequest,
+    responses(
+        (status = 200, body = SaveAnswerResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "no such attempt or position", body = ErrorBody),
+        (status = 409, description = "attempt_closed", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "the answer does not fit the question", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(account = %me.account_id))]
+pub async fn save_answer(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<(String, String)>,
+    body: Json<SaveAnswerRequest>,
+) -> Result<web::Json<SaveAnswerResult>, ApiError> {
+    let (id, position) = path.into_inner();
+    let position: i32 = position.parse().map_err(|_| ApiError::not_found().field("position"))?;
+    let SaveAnswerRequest { answer, seq } = body.0;
+    if seq < 0 {
+        return Err(ApiError::new(Code::ValidationFailed).field("seq").text("不能为负数", "must not be negative"));
+    }
+    let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    let result = state
+        .db(move |conn, cipher| {
+            let (_, a, plan) = own_attempt(conn, cipher, &me, &id)?;
+            let (kind, order) =
+                attempt::item_at(conn, &a.id, position)?.ok_or_else(|| ApiError::not_found().field("position"))?;
+            let normalised = if answer.trim().is_empty() {
+                String::new()
+            } else {
+                Choice::parse(kind, order.len(), &answer).map_err(|e| ApiError::invalid("answer", e))?.render(kind)
+            };
+            let now = models::now();
+            match attempt::save_answer(conn, &a.id, position, &normalised, seq, now, now - grace)? {
+                SaveOutcome::Saved(s) => Ok(result_of(s, true, &a)),
+                SaveOutcome::Superseded(s) => Ok(result_of(s, false, &a)),
+                SaveOutcome::Closed => {
+                    settle(conn, a, &plan, grace)?;
+                    Err(ApiError::new(Code::AttemptClosed))
+                }
+            }
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+fn result_of(s: attempt::Saved, applied: bool, a: &attempt::Attempt) -> SaveAnswerResult {
+    SaveAnswerResult {
+        position: s.position,
+        answer: s.answer,
+        seq: s.client_seq,
+        saved_at: s.saved_at.and_utc(),
+        applied,
+        remaining_seconds: (a.deadline - models::now()).num_seconds().max(0),
+    }
+}

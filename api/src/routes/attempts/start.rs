@@ -1,0 +1,123 @@
+use actix_web::{web, HttpResponse};
+use exam::paper::{self, Entry};
+use models::attempt::{self, Item, NewAttempt};
+use models::{bank, organization, plan, PlanId};
+use rand::RngCore;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{paper, settle, AttemptResponse};
+use crate::auth::Principal;
+use crate::error::{ApiError, Code, ErrorBody};
+use crate::extract::Json;
+use crate::routes::face::own_record;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartAttemptRequest {
+    /// The one-time id of a successful face verification (verifyFace), a few minutes old
+    /// at most.
+    pub verification_id: String,
+}
+
+fn closed(zh: &str, en: &str) -> ApiError {
+    ApiError::new(Code::ExamNotOpen).text(zh, en)
+}
+
+/// Start the exam (开考): needs a fresh face verification of this worker. The paper is
+/// drawn now — random questions meeting every quota, questions and options shuffled for
+/// this candidate — and the deadline (start + duration, at the latest the window's end)
+/// is stored. Calling it again, from any device, returns the same attempt (200).
+#[utoipa::path(post, path = "/api/v1/exam-plans/{id}/attempts", operation_id = "startAttempt", tag = "taking exams",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Plan id")),
+    request_body = StartAttemptRequest,
+    responses(
+        (status = 201, description = "Started: the paper", body = AttemptResponse),
+        (status = 200, description = "Already started: the same attempt, to resume", body = AttemptResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "not_a_worker, not_a_candidate or face_verification_required", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "exam_not_open", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(account = %me.account_id))]
+pub async fn start_attempt(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Json<StartAttemptRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let verification = body.0.verification_id;
+    let plan_id = PlanId::parse(&id).ok_or_else(ApiError::not_found)?;
+    let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    let (created, view) = state
+        .db(move |conn, cipher| {
+            let worker = own_record(conn, cipher, &me)?;
+            let plan = plan::get(conn, &plan_id)?;
+            let absent =
+                plan::candidacy(conn, &plan.id, &worker.id)?.ok_or_else(|| ApiError::new(Code::NotACandidate))?;
+            if let Some(existing) = attempt::find(conn, &plan.id, &worker.id)? {
+                let existing = settle(conn, existing, &plan, grace)?;
+                return Ok((false, paper(conn, &existing, &plan)?));
+            }
+            let now = models::now();
+            if now < plan.window_start {
+                return Err(closed("考试尚未开始，请在考试时间内开考", "the exam window has not opened yet"));
+            }
+            if now >= plan.window_end || absent {
+                return Err(closed("考试时间已过", "the exam window has closed"));
+            }
+            let org = organization::get_unscoped(conn, cipher, &worker.organization_id)?;
+            let pool: Vec<_> =
+                bank::pool(conn, &plan.bank_ids)?.into_iter().filter(|e| e.suits(worker.role, org.industry)).collect();
+            let entries: Vec<Entry> =
+                pool.iter().map(|e| Entry { category: e.category, kind: e.kind, options: e.options }).collect();
+            let mut seed = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut seed);
+            let drawn = paper::draw(&plan.blueprint, &entries, seed).map_err(|short| {
+                tracing::error!(plan = %plan.id, ?short, "the banks no longer fill the blueprint");
+                ApiError::new(Code::BlueprintUnsatisfiable)
+            })?;
+            let items = drawn
+                .into_iter()
+                .zip(1..)
+                .map(|(d, position)| Item {
+                    position,
+                    version_id: pool[d.pool_index].version_id.clone(),
+                    option_order: d.option_order,
+                })
+                .collect();
+            let duration = chrono::Duration::minutes(i64::from(plan.blueprint.duration_minutes));
+            let new = NewAttempt {
+                plan_id: &plan.id,
+                worker_id: &worker.id,
+                seed: seed.iter().map(|b| format!("{b:02x}")).collect(),
+                verification_id: Some(verification.clone()),
+                started_at: now,
+                deadline: (now + duration).min(plan.window_end),
+                items,
+            };
+            let written = models::db::write_transaction(conn, |conn| {
+                if !models::face::consume_verification(conn, &worker.id, &verification)? {
+                    return Err(ApiError::new(Code::FaceVerificationRequired));
+                }
+                Ok(attempt::create(conn, new)?)
+            });
+            match written {
+                Ok(a) => Ok((true, paper(conn, &a, &plan)?)),
+                // Another device of this worker started at the same moment (the attempt is
+                // unique per plan and worker): resume that attempt.
+                Err(e) => match attempt::find(conn, &plan.id, &worker.id)? {
+                    Some(a) => Ok((false, paper(conn, &a, &plan)?)),
+                    None => Err(e),
+                },
+            }
+        })
+        .await?;
+    if created {
+        tracing::info!(attempt = %view.id, questions = view.question_count, "attempt started");
+        Ok(HttpResponse::Created().json(view))
+    } else {
+        Ok(HttpResponse::Ok().json(view))
+    }
+}

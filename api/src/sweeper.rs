@@ -1,0 +1,69 @@
+//! The background sweeper: finishes attempts whose time ran out with the answers saved so
+//! far, and records absentees (缺考) once an exam window has closed. Every server runs
+//! one; the database decides who does each piece of work (an attempt is finished by a
+//! conditional update, so two sweepers, a submit and a lazy finish never grade it twice).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use models::{attempt, plan};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub finished: usize,
+    pub absentees: usize,
+}
+
+/// One pass over the overdue attempts (in batches) and closed plans.
+pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
+    let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    state
+        .db(move |conn, _| {
+            let mut swept = Swept::default();
+            let mut blueprints = HashMap::new();
+            loop {
+                let now = models::now();
+                let due = attempt::overdue(conn, now - grace, 200)?;
+                if due.is_empty() {
+                    break;
+                }
+                let mut progressed = false;
+                for (id, plan_id) in due {
+                    let blueprint = match blueprints.get(&plan_id) {
+                        Some(b) => b,
+                        None => blueprints.entry(plan_id.clone()).or_insert(plan::get(conn, &plan_id)?.blueprint),
+                    };
+                    if attempt::finish(conn, &id, "time_up", now, blueprint)?.is_some() {
+                        swept.finished += 1;
+                        progressed = true;
+                    }
+                }
+                if !progressed {
+                    break;
+                }
+            }
+            swept.absentees = plan::record_absentees(conn, models::now())?;
+            Ok(swept)
+        })
+        .await
+}
+
+/// Sweeps every `every` until the process ends.
+pub async fn run(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match sweep(&state).await {
+            Ok(s) if s.finished + s.absentees > 0 => {
+                tracing::info!(finished = s.finished, absentees = s.absentees, "sweeper finished overdue attempts");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweeper pass failed"),
+        }
+    }
+}
