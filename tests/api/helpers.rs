@@ -70,6 +70,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         face_threads: 2,
         face_queue: 8,
         face_verification_ttl_secs: 300,
+        answer_grace_secs: 2,
+        sweep_interval_secs: 1,
     }
 }
 
