@@ -35,7 +35,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                 for (id, plan_id) in due {
                     let blueprint = match blueprints.get(&plan_id) {
                         Some(b) => b,
-                        None => blueprints.entry(plan_id.clone()).or_insert(plan::get(conn, &plan_id)?.blueprint),
+                        None => blueprints.entry(plan_id.clone()).or_insert(plan::rules(conn, &plan_id)?.blueprint),
                     };
                     if attempt::finish(conn, &id, "time_up", now, blueprint)?.is_some() {
                         swept.finished += 1;

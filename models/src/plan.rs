@@ -439,3 +439,38 @@ pub fn candidate_ids(conn: &mut DbConn, plan: &PlanId) -> Result<Vec<WorkerId>, 
     let ids: Vec<String> = c::table.filter(c::plan_id.eq(plan.as_str())).select(c::worker_id).load(conn)?;
     Ok(ids.into_iter().map(WorkerId::from_db).collect())
 }
+
+/// What taking an exam needs of its plan, in one query.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub id: PlanId,
+    pub name: String,
+    pub kind: PlanKind,
+    pub window_start: NaiveDateTime,
+    pub window_end: NaiveDateTime,
+    pub blueprint: Blueprint,
+}
+
+pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
+    let (name, kind, window_start, window_end, blueprint): (String, String, NaiveDateTime, NaiveDateTime, String) =
+        p::table
+            .find(id.as_str())
+            .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint))
+            .first(conn)?;
+    let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {id}"));
+    Ok(Rules {
+        id: id.clone(),
+        name,
+        kind: PlanKind::parse(&kind).map_err(|_| corrupt("kind"))?,
+        window_start,
+        window_end,
+        blueprint: serde_json::from_str(&blueprint).map_err(|_| corrupt("blueprint"))?,
+    })
+}
+
+/// The banks a plan draws from.
+pub fn bank_ids(conn: &mut DbConn, plan: &PlanId) -> Result<Vec<BankId>, DbError> {
+    let ids: Vec<String> =
+        pb::table.filter(pb::plan_id.eq(plan.as_str())).order(pb::bank_id).select(pb::bank_id).load(conn)?;
+    Ok(ids.into_iter().map(BankId::from_db).collect())
+}

@@ -460,3 +460,10 @@ pub fn record_history(
 pub fn history(conn: &mut DbConn, worker: &WorkerId) -> Result<Vec<HistoryEntry>, DbError> {
     Ok(h::table.filter(h::worker_id.eq(worker.as_str())).order(h::id).select(HistoryEntry::as_select()).load(conn)?)
 }
+
+/// The id of the worker record of an account, without decrypting anything.
+pub fn id_by_account(conn: &mut DbConn, account: &AccountId) -> Result<Option<WorkerId>, DbError> {
+    let id: Option<String> =
+        w::table.filter(w::account_id.eq(account.as_str().to_owned())).select(w::id).first(conn).optional()?;
+    Ok(id.map(WorkerId::from_db))
+}

@@ -20,9 +20,10 @@ pub async fn get_attempt(
 ) -> Result<web::Json<AttemptResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let view = state
-        .db(move |conn, cipher| {
-            let (_, a, plan) = own_attempt(conn, cipher, &me, &id)?;
-            let a = settle(conn, a, &plan, grace)?;
+        .db(move |conn, _| {
+            let (_, a) = own_attempt(conn, &me, &id)?;
+            let a = settle(conn, a, grace)?;
+            let plan = models::plan::rules(conn, &a.plan_id)?;
             paper(conn, &a, &plan)
         })
         .await?;

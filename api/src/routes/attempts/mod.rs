@@ -12,15 +12,13 @@ pub mod submit;
 use chrono::{DateTime, Utc};
 use exam::bank::{Category, QuestionKind, TRUE_FALSE_OPTIONS};
 use models::attempt::{self, Attempt};
-use models::plan::Plan;
-use models::worker::Worker;
-use models::{AttemptId, Cipher, DbConn};
+use models::plan::Rules;
+use models::{AttemptId, DbConn, WorkerId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::AnyPrincipal;
-use crate::error::ApiError;
-use crate::routes::face::own_record;
+use crate::error::{ApiError, Code};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -79,36 +77,34 @@ pub struct AttemptResponse {
     pub answers: Vec<SavedAnswer>,
 }
 
-/// The calling worker's attempt with its plan; 404 for anyone else's.
-pub fn own_attempt(
-    conn: &mut DbConn,
-    cipher: &Cipher,
-    me: &AnyPrincipal,
-    id: &str,
-) -> Result<(Worker, Attempt, Plan), ApiError> {
-    let worker = own_record(conn, cipher, me)?;
+/// The calling worker's attempt; 404 for anyone else's.
+pub fn own_attempt(conn: &mut DbConn, me: &AnyPrincipal, id: &str) -> Result<(WorkerId, Attempt), ApiError> {
+    if me.role != exam::Role::Worker {
+        return Err(ApiError::new(Code::NotAWorker));
+    }
+    let worker = models::worker::id_by_account(conn, &me.account_id)?.ok_or_else(|| ApiError::new(Code::NotAWorker))?;
     let id = AttemptId::parse(id).ok_or_else(ApiError::not_found)?;
     let attempt = attempt::get(conn, &id)?;
-    if attempt.worker_id != worker.id {
+    if attempt.worker_id != worker {
         return Err(ApiError::not_found());
     }
-    let plan = models::plan::get(conn, &attempt.plan_id)?;
-    Ok((worker, attempt, plan))
+    Ok((worker, attempt))
 }
 
 /// Finishes an attempt whose time ran out (plus the grace for saves in flight) the moment
 /// anyone looks at it; the sweeper does the same for attempts nobody looks at.
-pub fn settle(conn: &mut DbConn, a: Attempt, plan: &Plan, grace: chrono::Duration) -> Result<Attempt, ApiError> {
+pub fn settle(conn: &mut DbConn, a: Attempt, grace: chrono::Duration) -> Result<Attempt, ApiError> {
     let now = models::now();
     if a.finished || now < a.deadline + grace {
         return Ok(a);
     }
+    let plan = models::plan::rules(conn, &a.plan_id)?;
     attempt::finish(conn, &a.id, "time_up", now, &plan.blueprint)?;
     Ok(attempt::get(conn, &a.id)?)
 }
 
 /// The paper with the saved answers, as of now.
-pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Plan) -> Result<AttemptResponse, ApiError> {
+pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResponse, ApiError> {
     let items = attempt::items(conn, &a.id)?;
     let ids: Vec<String> = items.iter().map(|i| i.version_id.clone()).collect();
     let versions = models::bank::versions(conn, &ids)?;

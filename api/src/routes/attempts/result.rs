@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use exam::bank::{Choice, QuestionKind, TRUE_FALSE_OPTIONS};
 use exam::paper;
 use models::attempt::{self, Attempt};
-use models::plan::Plan;
+use models::plan::Rules;
 use models::DbConn;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -48,7 +48,7 @@ pub struct ResultResponse {
     pub review: Option<Vec<ReviewItem>>,
 }
 
-pub fn result_view(conn: &mut DbConn, a: &Attempt, plan: &Plan) -> Result<ResultResponse, ApiError> {
+pub fn result_view(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<ResultResponse, ApiError> {
     let review = if a.finished && models::now() >= plan.window_end { Some(review(conn, a)?) } else { None };
     Ok(ResultResponse {
         attempt_id: a.id.to_string(),
@@ -118,9 +118,10 @@ pub async fn get_my_result(
 ) -> Result<web::Json<ResultResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let view = state
-        .db(move |conn, cipher| {
-            let (_, a, plan) = own_attempt(conn, cipher, &me, &id)?;
-            let a = settle(conn, a, &plan, grace)?;
+        .db(move |conn, _| {
+            let (_, a) = own_attempt(conn, &me, &id)?;
+            let a = settle(conn, a, grace)?;
+            let plan = models::plan::rules(conn, &a.plan_id)?;
             result_view(conn, &a, &plan)
         })
         .await?;

@@ -63,8 +63,8 @@ pub async fn save_answer(
     }
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let result = state
-        .db(move |conn, cipher| {
-            let (_, a, plan) = own_attempt(conn, cipher, &me, &id)?;
+        .db(move |conn, _| {
+            let (_, a) = own_attempt(conn, &me, &id)?;
             let (kind, order) =
                 attempt::item_at(conn, &a.id, position)?.ok_or_else(|| ApiError::not_found().field("position"))?;
             let normalised = if answer.trim().is_empty() {
@@ -77,7 +77,7 @@ pub async fn save_answer(
                 SaveOutcome::Saved(s) => Ok(result_of(s, true, &a)),
                 SaveOutcome::Superseded(s) => Ok(result_of(s, false, &a)),
                 SaveOutcome::Closed => {
-                    settle(conn, a, &plan, grace)?;
+                    settle(conn, a, grace)?;
                     Err(ApiError::new(Code::AttemptClosed))
                 }
             }

@@ -53,11 +53,11 @@ pub async fn start_attempt(
     let (created, view) = state
         .db(move |conn, cipher| {
             let worker = own_record(conn, cipher, &me)?;
-            let plan = plan::get(conn, &plan_id)?;
+            let plan = plan::rules(conn, &plan_id)?;
             let absent =
                 plan::candidacy(conn, &plan.id, &worker.id)?.ok_or_else(|| ApiError::new(Code::NotACandidate))?;
             if let Some(existing) = attempt::find(conn, &plan.id, &worker.id)? {
-                let existing = settle(conn, existing, &plan, grace)?;
+                let existing = settle(conn, existing, grace)?;
                 return Ok((false, paper(conn, &existing, &plan)?));
             }
             let now = models::now();
@@ -68,8 +68,9 @@ pub async fn start_attempt(
                 return Err(closed("考试时间已过", "the exam window has closed"));
             }
             let org = organization::get_unscoped(conn, cipher, &worker.organization_id)?;
+            let banks = plan::bank_ids(conn, &plan.id)?;
             let pool: Vec<_> =
-                bank::pool(conn, &plan.bank_ids)?.into_iter().filter(|e| e.suits(worker.role, org.industry)).collect();
+                bank::pool(conn, &banks)?.into_iter().filter(|e| e.suits(worker.role, org.industry)).collect();
             let entries: Vec<Entry> =
                 pool.iter().map(|e| Entry { category: e.category, kind: e.kind, options: e.options }).collect();
             let mut seed = [0u8; 32];

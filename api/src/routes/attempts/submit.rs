@@ -21,9 +21,10 @@ pub async fn submit_attempt(
 ) -> Result<web::Json<ResultResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let view = state
-        .db(move |conn, cipher| {
-            let (_, a, plan) = own_attempt(conn, cipher, &me, &id)?;
-            let a = super::settle(conn, a, &plan, grace)?;
+        .db(move |conn, _| {
+            let (_, a) = own_attempt(conn, &me, &id)?;
+            let a = super::settle(conn, a, grace)?;
+            let plan = models::plan::rules(conn, &a.plan_id)?;
             if !a.finished {
                 if let Some(done) = attempt::finish(conn, &a.id, "submitted", models::now(), &plan.blueprint)? {
                     tracing::info!(attempt = %done.id, score = done.score, passed = done.passed, "attempt submitted");
