@@ -1,0 +1,294 @@
+//! Answer saves through the HTTP API with many candidates mid-exam.
+//!
+//!     cargo run -p api --release --example save_bench -- [CANDIDATES] [SAVES_EACH]
+//!
+//! Starts the real server in-process on a fresh SQLite file (or the PostgreSQL database
+//! in `BENCH_DATABASE_URL`), registers CANDIDATES workers through the API, imports a
+//! 300-question bank, creates an all-staff exam of 100 questions and starts every
+//! candidate's attempt through the API. The face check is the one step not exercised: each
+//! candidate's one-time verification id is written straight into the database, so the
+//! figures are those of the exam itself. Then every candidate saves SAVES_EACH answers
+//! back to back, all candidates at once, and the bench prints throughput and latency
+//! percentiles, next to the same server's `/healthz` as the stack's own ceiling. The load
+//! generator shares the machine with the server.
+
+#![expect(clippy::expect_used, clippy::unwrap_used, reason = "a benchmark stops where it cannot continue")]
+
+use std::time::{Duration, Instant};
+
+use api::settings::Settings;
+use api::startup::{Application, Options};
+use futures_util::{stream, StreamExt};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+const ADMIN_PASSWORD: &str = "Bench-admin-2026";
+const PASSWORD: &str = "Worker-pass-2026";
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Value, want: u16) -> Value {
+        let (status, body) = self.call(method, path, token, Some(body)).await;
+        assert_eq!(status, want, "{path}: {body}");
+        body
+    }
+}
+
+fn percentiles(label: &str, mut ms: Vec<f64>, seconds: f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{label}: {} in {seconds:.1} s = {:.0}/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms.len(),
+        ms.len() as f64 / seconds,
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        ms[ms.len() - 1]
+    );
+}
+
+fn bank(n: usize) -> Value {
+    let kinds = ["single_choice", "multiple_choice", "true_false"];
+    let questions: Vec<Value> = (0..n)
+        .map(|i| {
+            let kind = kinds[i % 3];
+            let (options, answer) = match kind {
+                "true_false" => (vec![], "true"),
+                "single_choice" => (vec!["甲", "乙", "丙", "丁"], "B"),
+                _ => (vec!["甲", "乙", "丙", "丁"], "AC"),
+            };
+            json!({"kind": kind, "category": "work_safety_law", "stem": format!("压测第{i}题（　）。"),
+                   "options": options, "answer": answer, "roles": ["principal", "safety_manager", "other_staff"],
+                   "explanation": "解析。", "legal_basis": "《中华人民共和国安全生产法》第三条"})
+        })
+        .collect();
+    json!({ "questions": questions })
+}
+
+fn resident_id(n: usize) -> String {
+    let body = format!("3713021990{:02}{:02}{:03}", 1 + n / 28 % 12, 1 + n % 28, n / 336);
+    format!("{body}{}", exam::resident_id::check_character(body.as_bytes()).unwrap())
+}
+
+#[actix_web::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let candidates: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(500);
+    let saves_each: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100).min(100);
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::from_env().expect("settings");
+    settings.bind = "127.0.0.1:0".into();
+    settings.data_dir = dir.path().to_path_buf();
+    settings.database_url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    settings.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+    let backend = models::DbUrl::parse(&settings.database_url).backend();
+    let database_url = settings.database_url.clone();
+    let app = Application::build(settings, Options { demo: false, face_engine: None }).await.expect("server");
+    let c = Client {
+        http: reqwest::Client::builder().pool_max_idle_per_host(4096).build().unwrap(),
+        base: format!("http://127.0.0.1:{}", app.port()),
+    };
+    actix_web::rt::spawn(app.run_until_stopped());
+    use reqwest::Method as M;
+
+    // The campaign's set-up, through the API.
+    let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    let admin =
+        c.ok(M::POST, "/api/v1/auth/login", None, login, 200).await["access_token"].as_str().unwrap().to_owned();
+    let me = c.call(M::GET, "/api/v1/me", Some(&admin), None).await.1;
+    let province = me["organization"]["id"].as_str().unwrap().to_owned();
+    let org = |parent: &str, name: &str| json!({"parent_id": parent, "name": name});
+    let city = c.ok(M::POST, "/api/v1/organizations", Some(&admin), org(&province, "临沂市应急管理局"), 201).await;
+    let county = c
+        .ok(M::POST, "/api/v1/organizations", Some(&admin), org(city["id"].as_str().unwrap(), "兰山区应急管理局"), 201)
+        .await;
+    let code17 = "91371302MA3C0BEN1";
+    let credit = format!("{code17}{}", exam::credit_code::check_character(code17.as_bytes()).unwrap());
+    let ent = c
+        .ok(
+            M::POST,
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"parent_id": county["id"], "name": "临沂压测商贸有限公司", "credit_code": credit,
+                   "industry": "commerce", "size_class": "above_scale"}),
+            201,
+        )
+        .await;
+    let ent_id = ent["id"].as_str().unwrap().to_owned();
+    let code = c
+        .ok(
+            M::POST,
+            "/api/v1/registration-codes",
+            Some(&admin),
+            json!({"organization_id": ent_id, "max_uses": candidates, "default_role": "other_staff"}),
+            201,
+        )
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = Instant::now();
+    let workers: Vec<(String, String)> = stream::iter(0..candidates)
+        .map(|n| {
+            let (c, code) = (&c, &code);
+            async move {
+                let body = json!({"code": code, "name": "考生", "resident_id": resident_id(n), "phone": format!("139{n:08}"), "password": PASSWORD,
+                                  "face_consent": {"version": "2026-01", "accepted": true}});
+                let r = c.ok(M::POST, "/api/v1/workers/register", None, body, 201).await;
+                (
+                    r["worker"]["id"].as_str().unwrap().to_owned(),
+                    r["tokens"]["access_token"].as_str().unwrap().to_owned(),
+                )
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    println!("set-up: {candidates} workers registered through the API in {:.1} s", t.elapsed().as_secs_f64());
+    let b = c
+        .ok(
+            M::POST,
+            "/api/v1/question-banks",
+            Some(&admin),
+            json!({"organization_id": province, "name": "压测题库"}),
+            201,
+        )
+        .await;
+    let bank_id = b["id"].as_str().unwrap().to_owned();
+    c.ok(M::POST, &format!("/api/v1/question-banks/{bank_id}/import"), Some(&admin), bank(300), 201).await;
+    let now = chrono::Utc::now();
+    let plan = c
+        .ok(
+            M::POST,
+            "/api/v1/exam-plans",
+            Some(&admin),
+            json!({"organizer_id": province, "kind": "province_unified", "name": "压测考试",
+                   "window_start": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                   "window_end": (now + chrono::Duration::hours(3)).to_rfc3339(),
+                   "candidate_filter": {"roles": ["other_staff"]}, "bank_ids": [bank_id]}),
+            201,
+        )
+        .await;
+    assert_eq!(plan["candidate_count"].as_u64(), Some(candidates as u64));
+    let plan_id = plan["id"].as_str().unwrap().to_owned();
+    // The one step not exercised: a successful face check for each candidate.
+    let mut conn = models::DbUrl::parse(&database_url).connect().unwrap();
+    let verifications: Vec<String> = workers
+        .iter()
+        .map(|(id, _)| {
+            let id = models::WorkerId::parse(id).unwrap();
+            models::face::record_verification(&mut conn, &id, 0.9, chrono::Duration::hours(1)).unwrap().id
+        })
+        .collect();
+
+    // Everyone starts at the same minute.
+    let t = Instant::now();
+    let started: Vec<(f64, &String, Value)> = stream::iter(workers.iter().zip(&verifications))
+        .map(|((_, token), v)| {
+            let (c, plan_id) = (&c, &plan_id);
+            async move {
+                let t = Instant::now();
+                let paper = c
+                    .ok(
+                        M::POST,
+                        &format!("/api/v1/exam-plans/{plan_id}/attempts"),
+                        Some(token),
+                        json!({"verification_id": v}),
+                        201,
+                    )
+                    .await;
+                (t.elapsed().as_secs_f64() * 1e3, token, paper)
+            }
+        })
+        .buffer_unordered(candidates)
+        .collect()
+        .await;
+    let secs = t.elapsed().as_secs_f64();
+    percentiles(
+        &format!("startAttempt ({candidates} at once, 100-question papers)"),
+        started.iter().map(|s| s.0).collect(),
+        secs,
+    );
+
+    // Everyone answers, back to back.
+    // (Starts finish in any order: each paper stays with its own candidate's token.)
+    let papers: Vec<(&String, &Value)> = started.iter().map(|(_, token, paper)| (*token, paper)).collect();
+    let t = Instant::now();
+    let latencies: Vec<Vec<f64>> = stream::iter(papers)
+        .map(|(token, paper)| {
+            let c = &c;
+            async move {
+                let attempt = paper["id"].as_str().unwrap();
+                let mut out = Vec::with_capacity(saves_each);
+                for q in paper["questions"].as_array().unwrap().iter().take(saves_each) {
+                    let answer = if q["kind"] == "true_false" { "true" } else { "A" };
+                    let path = format!("/api/v1/attempts/{attempt}/answers/{}", q["position"]);
+                    let t = Instant::now();
+                    c.ok(M::PUT, &path, Some(token), json!({"answer": answer, "seq": 1}), 200).await;
+                    out.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                out
+            }
+        })
+        .buffer_unordered(candidates)
+        .collect()
+        .await;
+    let secs = t.elapsed().as_secs_f64();
+    percentiles(
+        &format!("saveAnswer ({candidates} candidates at once)"),
+        latencies.into_iter().flatten().collect(),
+        secs,
+    );
+
+    // The stack's own ceiling: the cheapest endpoint at the same concurrency.
+    let t = Instant::now();
+    let until = t + Duration::from_secs(5);
+    let ceiling: Vec<Vec<f64>> = stream::iter(0..candidates)
+        .map(|_| {
+            let c = &c;
+            async move {
+                let mut out = Vec::new();
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    let (status, _) = c.call(M::GET, "/healthz", None, None).await;
+                    assert_eq!(status, 200);
+                    out.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                out
+            }
+        })
+        .buffer_unordered(candidates)
+        .collect()
+        .await;
+    percentiles(
+        &format!("GET /healthz ({candidates} clients)"),
+        ceiling.into_iter().flatten().collect(),
+        t.elapsed().as_secs_f64(),
+    );
+    println!("backend: {backend:?}");
+}
