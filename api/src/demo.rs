@@ -284,7 +284,13 @@ pub fn print(demo: &Demo) {
     println!("  (the integration client logs in at /api/v1/auth/client-token with client_id/client_secret;");
     println!("   demo.worker also logs in with phone 13805390000)");
     println!(
-        "  Registration code for {}: {} (workers register at /api/v1/workers/register)\n",
+        "  Registration code for {}: {} (workers register at /api/v1/workers/register)",
         demo.code_enterprise, demo.code
+    );
+    println!(
+        "  The province holds the demo question bank ({}); {} runs an all-staff exam open for 30 days:\n  \
+         demo.worker enrolls a face (POST /api/v1/me/face), verifies it and starts from GET /api/v1/me/exams.\n",
+        crate::demo_bank::BANK_NAME,
+        demo.code_enterprise
     );
 }

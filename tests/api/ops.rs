@@ -95,6 +95,24 @@ async fn first_start_creates_the_province_and_its_admin_once() {
     assert_eq!(workers["items"][0]["face_enrolled"], false);
     let codes = app.get("/api/v1/registration-codes", &app.admin_token).await.expect(200);
     assert_eq!(codes["items"][0]["status"], "active");
+    // The province holds the demo bank and the demo enterprise an open exam for its staff;
+    // loading the demo again changes neither.
+    let third = Application::build(
+        test_settings(app.dir.path(), app.database_url.clone()),
+        Options { demo: true, ..crate::helpers::options() },
+    )
+    .await
+    .unwrap();
+    drop(third);
+    let banks = app.get("/api/v1/question-banks", &app.admin_token).await.expect(200);
+    assert_eq!(banks["items"].as_array().unwrap().len(), 1);
+    assert!(banks["items"][0]["question_count"].as_i64().unwrap() >= 300, "{banks}");
+    let plans = app.get("/api/v1/exam-plans", &app.admin_token).await.expect(200);
+    assert_eq!(plans["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (plans["items"][0]["kind"].as_str(), plans["items"][0]["candidate_count"].as_i64()),
+        (Some("enterprise_all_staff"), Some(1))
+    );
 }
 
 #[actix_web::test]
