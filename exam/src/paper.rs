@@ -138,7 +138,7 @@ impl Blueprint {
     }
 
     fn free_count(&self) -> u16 {
-        let quoted: u16 = self.quotas.iter().map(|q| q.count).sum();
+        let quoted = self.quotas.iter().fold(0u16, |sum, q| sum.saturating_add(q.count));
         self.question_count.saturating_sub(quoted)
     }
 

@@ -51,7 +51,12 @@ impl PlanKind {
 /// mean "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CandidateFilter {
+    /// Only the subtrees of these organizations (ids inside the organizer's subtree), e.g.
+    /// some counties of a city.
+    #[serde(default)]
+    pub within: Vec<String>,
     #[serde(default)]
     pub roles: Vec<WorkerRole>,
     #[serde(default)]

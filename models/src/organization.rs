@@ -311,3 +311,8 @@ pub fn update(conn: &mut DbConn, cipher: &Cipher, id: &OrgId, changes: OrgChange
     }
     get_unscoped(conn, cipher, id)
 }
+
+/// The path of an organization, if it exists.
+pub fn path_of(conn: &mut DbConn, id: &OrgId) -> Result<Option<String>, DbError> {
+    Ok(o::table.find(id.as_str()).select(o::path).first(conn).optional()?)
+}

@@ -227,7 +227,6 @@ pub fn eligible(
         .filter(w::status.eq("registered"))
         .filter(w::active.eq(true))
         .filter(w::role.eq_any(roles))
-        .select((w::id, w::organization_id, w::role))
         .into_boxed();
     if !filter.industries.is_empty() {
         q = q.filter(o::industry.eq_any(filter.industries.iter().map(|i| i.as_str()).collect::<Vec<_>>()));
@@ -235,9 +234,16 @@ pub fn eligible(
     if let Some(size) = filter.size_class {
         q = q.filter(o::size_class.eq(size.as_str()));
     }
-    let rows: Vec<(String, String, String)> = q.order(w::id).load(conn)?;
+    let within: Vec<String> = if filter.within.is_empty() {
+        Vec::new()
+    } else {
+        o::table.filter(o::id.eq_any(&filter.within)).select(o::path).load(conn)?
+    };
+    let rows: Vec<(String, String, String, String)> =
+        q.select((w::id, w::organization_id, w::role, o::path)).order(w::id).load(conn)?;
     rows.into_iter()
-        .map(|(id, org, role)| {
+        .filter(|(_, _, _, path)| filter.within.is_empty() || within.iter().any(|w| path.starts_with(w.as_str())))
+        .map(|(id, org, role, _)| {
             let role = WorkerRole::parse(&role).map_err(|_| DbError::Corrupt(format!("workers.role {id}")))?;
             Ok((WorkerId::from_db(id), OrgId::from_db(org), role))
         })

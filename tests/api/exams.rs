@@ -454,6 +454,19 @@ async fn plans_are_checked_against_the_bank_and_the_organizer() {
     let cp = format!("/api/v1/exam-plans/{}", id(&county_plan));
     app.get(&cp, &s.ent_admin).await.expect(200);
     app.patch(&cp, &s.ent_admin, json!({"name": "改名"})).await.expect_error(403, "forbidden");
+    // A filter narrows the list to part of the organizer's subtree, never outside it.
+    let (_, _, _, _) = app.worker(&s.ent_admin, &s.ent, "张三").await;
+    let other = app.enterprise(&app.admin_token, &s.county, "临沂华盛商贸有限公司").await;
+    let narrowed = |within: &str| {
+        with(json!({"organizer_id": s.county, "kind": "county_principals", "blueprint": small_blueprint(),
+                    "candidate_filter": {"within": [within], "roles": ["other_staff"]}}))
+    };
+    let only_ent = app.post("/api/v1/exam-plans", &county_admin, narrowed(&s.ent)).await.expect(201);
+    assert_eq!(only_ent["candidate_count"], 1);
+    let only_other = app.post("/api/v1/exam-plans", &county_admin, narrowed(&other)).await.expect(201);
+    assert_eq!(only_other["candidate_count"], 0);
+    let province = app.province_id().await;
+    app.post("/api/v1/exam-plans", &county_admin, narrowed(&province)).await.expect_error(422, "validation_failed");
     let window_bad = with(json!({"window_end": start_at, "blueprint": small_blueprint()}));
     app.post("/api/v1/exam-plans", &s.ent_admin, window_bad).await.expect_error(422, "validation_failed");
 }
@@ -597,6 +610,26 @@ async fn who_may_do_what_with_exams() {
     app.post(&format!("{p}/attempts"), &outsider_worker, json!({"verification_id": "x"}))
         .await
         .expect_error(403, "not_a_candidate");
+    // Questions: outsiders do not see an enterprise's own bank; a shared bank is read-only.
+    let own = app
+        .post("/api/v1/question-banks", &s.ent_admin, json!({"organization_id": s.ent, "name": "企业题库"}))
+        .await
+        .expect(201);
+    let one = &synthetic_bank(1)["questions"][0];
+    let q = app
+        .post(&format!("/api/v1/question-banks/{}/questions", id(&own)), &s.ent_admin, one.clone())
+        .await
+        .expect(201);
+    let qp = format!("/api/v1/questions/{}", id(&q));
+    let put = json!({"question": one});
+    for outsider in [&other_county, &sibling_admin] {
+        app.get(&qp, outsider).await.expect_error(404, "not_found");
+        app.send(Method::PUT, &qp, Some(outsider), Some(put.clone())).await.expect_error(404, "not_found");
+        app.get(&format!("/api/v1/question-banks/{}/export", id(&own)), outsider).await.expect_error(404, "not_found");
+    }
+    app.get(&qp, &county_admin).await.expect(200);
+    app.send(Method::PUT, &qp, Some(&county_admin), Some(put.clone())).await.expect_error(403, "bank_read_only");
+    app.get(&qp, &worker).await.expect_error(403, "forbidden");
     // Adding a worker of another enterprise to this enterprise's exam is refused.
     let (other_id, _, _, _) = app.worker(&sibling_admin, &sibling, "王五").await;
     app.post(&format!("{p}/candidates"), &s.ent_admin, json!({"add": [other_id]})).await.expect_error(404, "not_found");

@@ -6,7 +6,7 @@ use models::{organization, plan, OrgId, PlanId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{check_banks, ExamPlanResponse, SessionInput, Submitted};
+use super::{check_sources, ExamPlanResponse, SessionInput, Submitted};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
@@ -125,7 +125,7 @@ pub async fn create_exam_plan(
                 r.dedup();
                 r
             });
-            check_banks(conn, &org.path, &content, roles)?;
+            check_sources(conn, &org.path, &content, roles)?;
             models::db::write_transaction(conn, |conn| {
                 let created = plan::create(conn, &org.id, kind, original.as_ref().map(|o| &o.id), &content, &me.account_id)?;
                 plan::add_candidates(conn, &created.id, &candidates, Some(&me.account_id))?;

@@ -150,15 +150,30 @@ impl Submitted {
     }
 }
 
-/// Checks the banks are the organizer's own or pushed down to it, and that they fill the
+/// Checks the filter names organizations under the organizer, the banks are the
+/// organizer's own or pushed down to it, and that they fill the
 /// blueprint for every role and industry the plan admits (so no candidate ever gets a short
 /// paper). `roles` narrows the check to the roles actually on a makeup's list.
-pub fn check_banks(
+pub fn check_sources(
     conn: &mut DbConn,
     organizer_path: &str,
     content: &PlanContent,
     roles: Option<Vec<WorkerRole>>,
 ) -> Result<(), ApiError> {
+    for id in &content.filter.within {
+        let inside = models::OrgId::parse(id)
+            .map(|id| models::organization::path_of(conn, &id))
+            .transpose()?
+            .flatten()
+            .is_some_and(|path| path.starts_with(organizer_path));
+        if !inside {
+            return Err(invalid(
+                "candidate_filter.within",
+                "须为主办单位辖区内的单位",
+                "must name organizations inside the organizer's subtree",
+            ));
+        }
+    }
     for id in &content.bank_ids {
         let b = bank::get_bank(conn, id).map_err(|e| ApiError::from(e).field("bank_ids"))?;
         if !organizer_path.starts_with(&b.organization_path) {

@@ -6,7 +6,7 @@ use models::plan;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{check_banks, managed_plan, ExamPlanResponse, SessionInput, Submitted};
+use super::{check_sources, managed_plan, ExamPlanResponse, SessionInput, Submitted};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
@@ -83,7 +83,7 @@ pub async fn update_exam_plan(
                 .then(|| plan::failed_or_absent(conn, current.original_plan_id.as_ref()?).ok())
                 .flatten()
                 .map(|c| c.into_iter().map(|x| x.2).collect());
-            check_banks(conn, &current.organizer_path, &content, roles)?;
+            check_sources(conn, &current.organizer_path, &content, roles)?;
             models::db::write_transaction(conn, |conn| {
                 plan::replace(conn, &current.id, &content)?;
                 if regenerate {
