@@ -10,26 +10,35 @@ use crate::ValueError;
 /// The most questions one file may hold.
 pub const MAX_QUESTIONS: usize = 20_000;
 
-/// A question as the JSON format writes it.
+/// A question as written: each entry of a JSON file, and the body of createQuestion.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct JsonQuestion {
+pub struct QuestionInput {
+    /// The bank's own reference (e.g. `WSL-021`): an import with the same reference revises
+    /// the question instead of adding a new one.
     #[serde(rename = "ref", default)]
     pub reference: Option<String>,
+    /// single_choice, multiple_choice or true_false (or 单选题, 多选题, 判断题).
     pub kind: String,
+    /// A category code (e.g. work_safety_law) or its Chinese name.
     pub category: String,
     pub stem: String,
+    /// 2 to 6 options for choices (3 to 6 for multiple choice), none for true/false.
     #[serde(default)]
     pub options: Vec<String>,
-    /// Letters of the correct options ("B", "ACD"), or "true"/"false".
+    /// Letters of the correct options in the order given ("B", "ACD"), or true/false (对/错).
     pub answer: String,
+    /// Who the question suits: principal, safety_manager, other_staff (or Chinese names).
     pub roles: Vec<String>,
+    /// Only for these industries; empty for every industry.
     #[serde(default)]
     pub industries: Vec<String>,
+    /// easy, medium (default) or hard.
     #[serde(default)]
     pub difficulty: Option<String>,
     pub explanation: String,
+    /// e.g. 《中华人民共和国安全生产法》第二十一条.
     pub legal_basis: String,
 }
 
@@ -37,11 +46,11 @@ pub struct JsonQuestion {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JsonFile {
-    pub questions: Vec<JsonQuestion>,
+    pub questions: Vec<QuestionInput>,
 }
 
-impl From<JsonQuestion> for Draft {
-    fn from(q: JsonQuestion) -> Self {
+impl From<QuestionInput> for Draft {
+    fn from(q: QuestionInput) -> Self {
         Draft {
             reference: q.reference,
             kind: q.kind,
@@ -58,10 +67,10 @@ impl From<JsonQuestion> for Draft {
     }
 }
 
-impl From<&Question> for JsonQuestion {
+impl From<&Question> for QuestionInput {
     fn from(q: &Question) -> Self {
         let d = q.to_draft();
-        JsonQuestion {
+        QuestionInput {
             reference: d.reference,
             kind: d.kind,
             category: d.category,
@@ -279,7 +288,7 @@ fn table_rows(questions: &[Question]) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// The bank as JSON, in the import format.
 pub fn to_json(questions: &[Question]) -> Result<Vec<u8>, String> {
-    let file = JsonFile { questions: questions.iter().map(JsonQuestion::from).collect() };
+    let file = JsonFile { questions: questions.iter().map(QuestionInput::from).collect() };
     serde_json::to_vec_pretty(&file).map_err(|e| e.to_string())
 }
 

@@ -103,6 +103,14 @@ pub fn settle(conn: &mut DbConn, a: Attempt, grace: chrono::Duration) -> Result<
     Ok(attempt::get(conn, &a.id)?)
 }
 
+/// A question's options in the order this candidate sees them.
+pub fn shown_options(q: &exam::bank::Question, option_order: &[u8]) -> Vec<String> {
+    match q.kind {
+        QuestionKind::TrueFalse => TRUE_FALSE_OPTIONS.iter().map(|s| (*s).to_owned()).collect(),
+        _ => option_order.iter().filter_map(|c| q.options.get(usize::from(*c)).cloned()).collect(),
+    }
+}
+
 /// The paper with the saved answers, as of now.
 pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResponse, ApiError> {
     let items = attempt::items(conn, &a.id)?;
@@ -113,16 +121,12 @@ pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResp
         let q = versions
             .get(&item.version_id)
             .ok_or_else(|| ApiError::internal(std::io::Error::other("paper refers to a missing version")))?;
-        let options = match q.kind {
-            QuestionKind::TrueFalse => TRUE_FALSE_OPTIONS.iter().map(|s| (*s).to_owned()).collect(),
-            _ => item.option_order.iter().filter_map(|c| q.options.get(usize::from(*c)).cloned()).collect(),
-        };
         questions.push(PaperQuestion {
             position: item.position,
             kind: q.kind,
             category: q.category,
             stem: q.stem.clone(),
-            options,
+            options: shown_options(q, &item.option_order),
             points: plan.blueprint.points_per_question,
         });
     }

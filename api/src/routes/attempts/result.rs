@@ -1,6 +1,6 @@
 use actix_web::web;
 use chrono::{DateTime, Utc};
-use exam::bank::{Choice, QuestionKind, TRUE_FALSE_OPTIONS};
+use exam::bank::{Choice, QuestionKind};
 use exam::paper;
 use models::attempt::{self, Attempt};
 use models::plan::Rules;
@@ -85,10 +85,7 @@ fn review(conn: &mut DbConn, a: &Attempt) -> Result<Vec<ReviewItem>, ApiError> {
             .as_deref()
             .and_then(|y| Choice::parse(q.kind, item.option_order.len(), y).ok())
             .is_some_and(|c| c == shown_key);
-        let options = match q.kind {
-            QuestionKind::TrueFalse => TRUE_FALSE_OPTIONS.iter().map(|s| (*s).to_owned()).collect(),
-            _ => item.option_order.iter().filter_map(|c| q.options.get(usize::from(*c)).cloned()).collect(),
-        };
+        let options = super::shown_options(q, &item.option_order);
         out.push(ReviewItem {
             position: item.position,
             kind: q.kind,

@@ -24,7 +24,7 @@ pub async fn create_question(
     id: web::Path<String>,
     body: Json<QuestionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let question = body.0.validate()?;
+    let question = super::validate(body.0)?;
     let created = state
         .db(move |conn, _| {
             let b = bank_for(conn, &me, &id, true)?;

@@ -62,54 +62,11 @@ impl BankResponse {
     }
 }
 
-/// A question as written (create, update, and each entry of a JSON import).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuestionInput {
-    /// The bank's own reference (e.g. `WSL-021`): an import with the same reference revises
-    /// the question instead of adding a new one.
-    #[serde(rename = "ref", default)]
-    pub reference: Option<String>,
-    /// single_choice, multiple_choice or true_false (or 单选题, 多选题, 判断题).
-    pub kind: String,
-    /// A category code (e.g. work_safety_law) or its Chinese name.
-    pub category: String,
-    pub stem: String,
-    /// 2 to 6 options for choices (3 to 6 for multiple choice), none for true/false.
-    #[serde(default)]
-    pub options: Vec<String>,
-    /// Letters of the correct options in the order given ("B", "ACD"), or true/false (对/错).
-    pub answer: String,
-    /// Who the question suits: principal, safety_manager, other_staff (or Chinese names).
-    pub roles: Vec<String>,
-    /// Only for these industries; empty for every industry.
-    #[serde(default)]
-    pub industries: Vec<String>,
-    /// easy, medium (default) or hard.
-    #[serde(default)]
-    pub difficulty: Option<String>,
-    pub explanation: String,
-    /// e.g. 《中华人民共和国安全生产法》第二十一条.
-    pub legal_basis: String,
-}
+pub use exam::bank_file::QuestionInput;
 
-impl QuestionInput {
-    pub fn validate(self) -> Result<Question, ApiError> {
-        let draft = Draft {
-            reference: self.reference,
-            kind: self.kind,
-            category: self.category,
-            stem: self.stem,
-            options: self.options,
-            answer: self.answer,
-            roles: self.roles,
-            industries: self.industries,
-            difficulty: self.difficulty,
-            explanation: self.explanation,
-            legal_basis: self.legal_basis,
-        };
-        draft.validate().map_err(field_errors)
-    }
+/// Checks a question as written, every problem at once.
+pub fn validate(input: QuestionInput) -> Result<Question, ApiError> {
+    Draft::from(input).validate().map_err(field_errors)
 }
 
 /// Every field problem of a question at once: the first names the field, all are listed.

@@ -38,7 +38,7 @@ pub async fn update_question(
 ) -> Result<web::Json<QuestionResponse>, ApiError> {
     let qid = QuestionId::parse(&id).ok_or_else(ApiError::not_found)?;
     let active = body.0.active;
-    let question = body.0.question.validate()?;
+    let question = super::validate(body.0.question)?;
     let record = state
         .db(move |conn, _| {
             models::db::write_transaction(conn, |conn| {
