@@ -7,8 +7,9 @@ Needs `opencv-python-headless`, `onnx` and `numpy` (pip). OpenCV cannot run the
 blocked-quantization `*_int8bq` files as shipped, so they are rewritten to plain fp32 first
 (every constant DequantizeLinear folded, unused graph inputs dropped: the same rewrite the
 Rust loader does). Then cv2.FaceDetectorYN + cv2.FaceRecognizerSF run on every photo of
-labels.csv: per stage median and p99 (decode, detect, align+embed), and the decision at the
-threshold on every pair, printed as `pair A B decision` lines for diffing with Sanda's bench.
+labels.csv: per stage median and p99 (decode, detect, align+embed) over ROUNDS passes after
+one untimed warm-up pass, and the decision at the threshold on every pair, printed as
+`pair A B decision` lines for diffing with Sanda's bench.
 """
 import os
 import sys
@@ -77,19 +78,22 @@ def main():
     rows = [l.strip().split(",") for l in open(os.path.join(images, "labels.csv")).read().splitlines()[1:] if l.strip()]
     stages = {"decode": [], "detect": [], "embed": []}
     feats = {}
-    for r in range(rounds):
+    # One untimed warm-up pass (r = -1), as in Sanda's bench.
+    for r in range(-1, rounds):
         for file, ident, *_ in rows:
             data = np.fromfile(os.path.join(images, file), dtype=np.uint8)
             t = time.perf_counter()
             img = cv2.imdecode(data, cv2.IMREAD_COLOR)
-            stages["decode"].append(time.perf_counter() - t)
+            if r >= 0:
+                stages["decode"].append(time.perf_counter() - t)
             t = time.perf_counter()
             h, w = img.shape[:2]
             s = 640.0 / max(w, h)
             small = cv2.resize(img, (round(w * s), round(h * s)))
             detector.setInputSize((small.shape[1], small.shape[0]))
             _, faces = detector.detect(small)
-            stages["detect"].append(time.perf_counter() - t)
+            if r >= 0:
+                stages["detect"].append(time.perf_counter() - t)
             if faces is None:
                 print(f"{file}: no face", file=sys.stderr)
                 continue
@@ -98,7 +102,8 @@ def main():
             t = time.perf_counter()
             aligned = recognizer.alignCrop(img, face)
             feat = recognizer.feature(aligned)
-            stages["embed"].append(time.perf_counter() - t)
+            if r >= 0:
+                stages["embed"].append(time.perf_counter() - t)
             if r == 0:
                 feats[file] = (ident, feat / np.linalg.norm(feat))
     for name, v in stages.items():

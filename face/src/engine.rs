@@ -7,7 +7,7 @@ use image::RgbImage;
 use tract_onnx::prelude::*;
 
 use crate::align::{self, SIZE};
-use crate::detect::{self, Detection, INPUT};
+use crate::detect::{Detection, Detector};
 use crate::onnx::{self, Runnable};
 use crate::{
     decode, quality, DecodeLimits, FaceError, QualityLimits, DETECTOR_FILE, DETECTOR_SHA256, EMBEDDER_FILE,
@@ -81,7 +81,7 @@ pub struct Analysis {
 /// Both models, loaded and optimized once; `Send + Sync`, shared as `Arc<FaceEngine>`.
 #[derive(Debug)]
 pub struct FaceEngine {
-    detector: Runnable,
+    detector: Detector,
     embedder: Runnable,
     pub decode_limits: DecodeLimits,
     pub quality: QualityLimits,
@@ -94,14 +94,14 @@ impl FaceEngine {
         for (file, sha) in [(DETECTOR_FILE, DETECTOR_SHA256), (EMBEDDER_FILE, EMBEDDER_SHA256)] {
             verify_checksum(&dir.join(file), sha)?;
         }
-        let detector = onnx::load(&dir.join(DETECTOR_FILE), [1, 3, INPUT, INPUT], &detect::OUTPUTS)?;
+        let detector = Detector::load(&dir.join(DETECTOR_FILE))?;
         let embedder = onnx::load(&dir.join(EMBEDDER_FILE), [1, 3, SIZE as usize, SIZE as usize], &[])?;
         Ok(Self { detector, embedder, decode_limits: DecodeLimits::default(), quality: QualityLimits::default() })
     }
 
     /// Faces in a decoded photo, largest first.
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<Detection>, FaceError> {
-        detect::detect(&self.detector, img)
+        self.detector.detect(img)
     }
 
     /// The embedding of an aligned 112×112 RGB face.

@@ -9,7 +9,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto, TensorProto};
+use tract_onnx::pb::attribute_proto::AttributeType;
+use tract_onnx::pb::{tensor_proto::DataType, AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
 use tract_onnx::prelude::*;
 
 use crate::FaceError;
@@ -193,6 +194,63 @@ pub fn split_prelu(graph: &mut GraphProto) -> usize {
         });
     }
     count
+}
+
+/// Rewrites a 2-D NCHW network to run on images with height and width swapped: each
+/// `Conv` gets its kernel transposed, and each `Conv` and `MaxPool` its per-axis attributes
+/// swapped. Its outputs are then the transposed outputs of the original network on the
+/// image. Refuses ops whose meaning depends on which spatial axis is which and that this
+/// does not rewrite; element-wise ops, `Transpose` to NHWC, `Reshape` and a `Resize` that
+/// scales both axes alike need nothing.
+pub fn transpose_spatial(graph: &mut GraphProto) -> Result<(), String> {
+    let mut nodes = Vec::with_capacity(graph.node.len() * 2);
+    for mut node in std::mem::take(&mut graph.node) {
+        match node.op_type.as_str() {
+            "Conv" | "MaxPool" => {}
+            "Relu" | "Sigmoid" | "Add" | "Max" | "Min" | "Mul" | "Reshape" | "Transpose" | "Resize" => {
+                nodes.push(node);
+                continue;
+            }
+            other => return Err(format!("cannot transpose {other} ({})", node.name)),
+        }
+        for attr in &mut node.attribute {
+            match (attr.name.as_str(), attr.ints.len()) {
+                ("kernel_shape" | "strides" | "dilations", 2) => attr.ints.swap(0, 1),
+                // [top, left, bottom, right]
+                ("pads", 4) => {
+                    attr.ints.swap(0, 1);
+                    attr.ints.swap(2, 3);
+                }
+                ("kernel_shape" | "strides" | "dilations" | "pads", _) | ("auto_pad", _) => {
+                    return Err(format!("cannot transpose {} ({}): {}", node.op_type, node.name, attr.name));
+                }
+                _ => {}
+            }
+        }
+        if node.op_type == "Conv" {
+            let Some(weights) = node.input.get_mut(1) else {
+                return Err(format!("{} has no weights", node.name));
+            };
+            let transposed = format!("{weights}.transposed");
+            nodes.push(NodeProto {
+                name: transposed.clone(),
+                op_type: "Transpose".into(),
+                input: vec![weights.clone()],
+                output: vec![transposed.clone()],
+                attribute: vec![AttributeProto {
+                    name: "perm".into(),
+                    r#type: AttributeType::Ints as i32,
+                    ints: vec![0, 1, 3, 2],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+            *weights = transposed;
+        }
+        nodes.push(node);
+    }
+    graph.node = nodes;
+    Ok(())
 }
 
 /// Reads a model file and rewrites it into a graph tract runs well: quantized constants
