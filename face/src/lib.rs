@@ -12,6 +12,7 @@ pub mod decode;
 pub mod detect;
 pub mod engine;
 pub mod onnx;
+pub mod pool;
 pub mod quality;
 
 pub use decode::DecodeLimits;

@@ -291,6 +291,7 @@ pub fn optimize(
         .into_typed()
         .and_then(|m| m.into_decluttered())
         .and_then(natural_constants)
+        .and_then(|mut m| crate::pool::replace_max_pools(&mut m).map(|_| m))
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable());
     optimized.map_err(|e| model_error(path, format!("{e:?}")))
