@@ -13,6 +13,7 @@ pub mod detect;
 pub mod engine;
 pub mod onnx;
 pub mod pool;
+pub mod prelu;
 pub mod quality;
 
 pub use decode::DecodeLimits;

@@ -2,9 +2,9 @@
 //! `DequantizeLinear`, which tract refuses; every such node whose inputs are constants is
 //! replaced here, at load time, by the f32 constant it computes: (q − zero_point) · scale,
 //! with scale and zero point repeated `block_size` times along `axis`. Graph inputs no node
-//! uses are dropped too (the SFace file declares its weights as inputs), and `PRelu` is
-//! rewritten into ops tract vectorises. Each model is then optimized for one fixed input
-//! shape.
+//! uses are dropped too (the SFace file declares its weights as inputs). Each model is then
+//! optimized for one fixed input shape, with `PRelu` and 2×2 max pools run by ops of our
+//! own (`prelu`, `pool`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -153,49 +153,6 @@ pub fn dequantize_constants(graph: &mut GraphProto) -> usize {
     count
 }
 
-/// Rewrites each `PRelu` as max(x, 0) + slope · min(x, 0), which is the same value. tract
-/// expands `PRelu` into a comparison, a multiplication and a select that run as generic,
-/// unvectorised loops (SFace's 27 PRelus took over half its time); the four plain ops here
-/// run as two fused element-wise chains.
-pub fn split_prelu(graph: &mut GraphProto) -> usize {
-    let zero = "sanda.prelu.zero".to_string();
-    let mut nodes = Vec::with_capacity(graph.node.len());
-    let mut count = 0;
-    for node in std::mem::take(&mut graph.node) {
-        let ([x, slope], [y]) = (&node.input[..], &node.output[..]) else {
-            nodes.push(node);
-            continue;
-        };
-        if node.op_type != "PRelu" {
-            nodes.push(node);
-            continue;
-        }
-        count += 1;
-        let step = |op: &str, inputs: [&String; 2], output: String| NodeProto {
-            name: format!("{}.{}", node.name, op.to_lowercase()),
-            op_type: op.into(),
-            input: inputs.iter().map(|i| (*i).clone()).collect(),
-            output: vec![output],
-            ..Default::default()
-        };
-        let (pos, neg, scaled) = (format!("{y}.pos"), format!("{y}.neg"), format!("{y}.scaled"));
-        nodes.push(step("Max", [x, &zero], pos.clone()));
-        nodes.push(step("Min", [x, &zero], neg.clone()));
-        nodes.push(step("Mul", [&neg, slope], scaled.clone()));
-        nodes.push(step("Add", [&pos, &scaled], y.clone()));
-    }
-    graph.node = nodes;
-    if count > 0 {
-        graph.initializer.push(TensorProto {
-            name: zero,
-            data_type: DataType::Float as i32,
-            raw_data: 0f32.to_le_bytes().to_vec(),
-            ..Default::default()
-        });
-    }
-    count
-}
-
 /// Rewrites a 2-D NCHW network to run on images with height and width swapped: each
 /// `Conv` gets its kernel transposed, and each `Conv` and `MaxPool` its per-axis attributes
 /// swapped. Its outputs are then the transposed outputs of the original network on the
@@ -253,14 +210,13 @@ pub fn transpose_spatial(graph: &mut GraphProto) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads a model file and rewrites it into a graph tract runs well: quantized constants
-/// folded, `PRelu` split, and the shapes recorded for the file's own input size dropped
-/// (they would contradict another input size).
+/// Reads a model file and rewrites it into a graph tract can load: quantized constants
+/// folded, and the shapes recorded for the file's own input size dropped (they would
+/// contradict another input size).
 pub fn prepare(path: &Path) -> Result<ModelProto, FaceError> {
     let mut proto: ModelProto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| model_error(path, e))?;
     let graph = proto.graph.as_mut().ok_or_else(|| model_error(path, "no graph"))?;
     dequantize_constants(graph);
-    split_prelu(graph);
     graph.value_info.clear();
     for output in &mut graph.output {
         output.r#type = None;
@@ -276,7 +232,9 @@ pub fn optimize(
     input_shape: [usize; 4],
     outputs: &[&str],
 ) -> Result<Runnable, FaceError> {
-    let mut model = tract_onnx::onnx().model_for_proto_model(proto).map_err(|e| model_error(path, format!("{e:?}")))?;
+    let mut onnx = tract_onnx::onnx();
+    crate::prelu::register(&mut onnx);
+    let mut model = onnx.model_for_proto_model(proto).map_err(|e| model_error(path, format!("{e:?}")))?;
     model = model.with_input_fact(0, f32::fact(input_shape).into()).map_err(|e| model_error(path, e))?;
     if !outputs.is_empty() {
         let outlets = outputs

@@ -96,3 +96,28 @@ pub fn replace_max_pools(model: &mut TypedModel) -> TractResult<usize> {
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_output_is_the_max_of_its_block() -> TractResult<()> {
+        let (h, w) = (4, 6);
+        let values: Vec<f32> = (0..2 * h * w).map(|i| ((i * 7919) % 23) as f32 - 11.0).collect();
+        let input = Tensor::from_shape(&[1, 2, h, w], &values)?;
+        let out = MaxPool2x2.eval(&EvalContext::out_of_plan(), tvec!(input.into_tvalue()))?.remove(0);
+        assert_eq!(out.shape(), &[1, 2, 2, 3]);
+        let got = out.try_as_plain_ram()?.as_slice::<f32>()?.to_vec();
+        for (i, v) in got.iter().enumerate() {
+            let (c, oy, ox) = (i / 6, i / 3 % 2, i % 3);
+            let at = |y: usize, x: usize| values[c * h * w + y * w + x];
+            let want = at(2 * oy, 2 * ox)
+                .max(at(2 * oy, 2 * ox + 1))
+                .max(at(2 * oy + 1, 2 * ox))
+                .max(at(2 * oy + 1, 2 * ox + 1));
+            assert_eq!(*v, want, "{i}");
+        }
+        Ok(())
+    }
+}
