@@ -7,6 +7,7 @@
 mod auth;
 mod bad_input;
 mod binary;
+mod crash;
 mod exams;
 mod face;
 mod helpers;
