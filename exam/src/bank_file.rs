@@ -42,6 +42,7 @@ pub struct QuestionInput {
     pub legal_basis: String,
 }
 
+/// A question file in JSON, as exportQuestions writes it and importQuestions reads it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

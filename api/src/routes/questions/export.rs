@@ -1,6 +1,6 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use exam::bank_file;
+use exam::bank_file::{self, JsonFile};
 use models::bank;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,6 +26,7 @@ pub enum ExportFormat {
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// json (default; the import format), csv or xlsx.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
 }
 
@@ -33,7 +34,7 @@ pub struct ExportQuery {
 #[utoipa::path(get, path = "/api/v1/question-banks/{id}/export", operation_id = "exportQuestions", tag = "question bank",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Bank id"), ExportQuery),
     responses(
-        (status = 200, description = "The questions", content((QuestionFile = "application/json"), (QuestionFile = "text/csv"),
+        (status = 200, description = "The questions", content((JsonFile = "application/json"), (QuestionFile = "text/csv"),
             (QuestionFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]

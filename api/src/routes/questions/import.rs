@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use exam::bank_file::{self, FileError};
+use exam::bank_file::{self, FileError, JsonFile};
 use models::bank;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// The largest question file accepted.
 pub const MAX_QUESTION_FILE_BYTES: usize = 20 * 1024 * 1024;
 
-/// A question file: JSON (`{"questions": [...]}`), CSV or XLSX, recognised by content.
+/// A question table: CSV (UTF-8 or GB18030) or XLSX, recognised by content.
 #[derive(Debug, ToSchema)]
 #[schema(value_type = String, format = Binary)]
 pub struct QuestionFile(pub Vec<u8>);
@@ -52,7 +52,7 @@ fn file_error(e: FileError) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/question-banks/{id}/import", operation_id = "importQuestions", tag = "question bank",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Bank id")),
     request_body(description = "JSON as exportQuestions writes it, or a table with columns 编号, 题型, 类别, 题干, 选项A…选项F, 答案, 适用人员, 适用行业, 难度, 解析, 法律依据",
-        content((QuestionFile = "application/json"), (QuestionFile = "text/csv"),
+        content((JsonFile = "application/json"), (QuestionFile = "text/csv"),
             (QuestionFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 201, body = QuestionImportResult), (status = 401, body = ErrorBody),
