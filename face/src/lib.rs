@@ -9,6 +9,7 @@
 
 pub mod align;
 pub mod decode;
+pub mod depthwise;
 pub mod detect;
 pub mod engine;
 pub mod onnx;

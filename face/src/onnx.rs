@@ -3,8 +3,8 @@
 //! replaced here, at load time, by the f32 constant it computes: (q − zero_point) · scale,
 //! with scale and zero point repeated `block_size` times along `axis`. Graph inputs no node
 //! uses are dropped too (the SFace file declares its weights as inputs). Each model is then
-//! optimized for one fixed input shape, with `PRelu` and 2×2 max pools run by ops of our
-//! own (`prelu`, `pool`).
+//! optimized for one fixed input shape, with `PRelu`, 2×2 max pools and stride-2 depthwise
+//! convolutions run by ops of our own (`prelu`, `pool`, `depthwise`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -250,6 +250,7 @@ pub fn optimize(
         .and_then(|m| m.into_decluttered())
         .and_then(natural_constants)
         .and_then(|mut m| crate::pool::replace_max_pools(&mut m).map(|_| m))
+        .and_then(|mut m| crate::depthwise::replace_strided_depthwise(&mut m).map(|_| m))
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable());
     optimized.map_err(|e| model_error(path, format!("{e:?}")))
