@@ -50,9 +50,26 @@ impl Similarity {
     }
 }
 
+/// floor(v) for |v| < 2^22, without the libm call that `f32::floor` is on baseline x86-64.
+fn floor(v: f32) -> i64 {
+    let t = v as i64; // rounds towards zero
+    t - i64::from(v < t as f32)
+}
+
+/// `v.round().clamp(0.0, 255.0) as u8`, likewise without libm (v − trunc(v) is exact).
+fn round(v: f32) -> u8 {
+    let v = v.clamp(0.0, 255.0);
+    let t = v as u8;
+    t + u8::from(v - f32::from(t) >= 0.5)
+}
+
 fn sample(img: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
     let (w, h) = (img.width() as i64, img.height() as i64);
-    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
+    // Far outside the photo: black (and clear of floor's range).
+    if !(x > -2.0 && y > -2.0 && x < w as f32 + 1.0 && y < h as f32 + 1.0) {
+        return Rgb([0; 3]);
+    }
+    let (x0, y0) = (floor(x), floor(y));
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let px = |xx: i64, yy: i64| -> [f32; 3] {
         if xx < 0 || yy < 0 || xx >= w || yy >= h {
@@ -67,7 +84,7 @@ fn sample(img: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
     for c in 0..3 {
         let top = p00[c] * (1.0 - fx) + p10[c] * fx;
         let bottom = p01[c] * (1.0 - fx) + p11[c] * fx;
-        out[c] = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
+        out[c] = round(top * (1.0 - fy) + bottom * fy);
     }
     Rgb(out)
 }
@@ -84,6 +101,19 @@ pub fn align(img: &RgbImage, landmarks: &[[f32; 2]; 5]) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floor_and_round_match_std() {
+        for i in -40_000..40_000 {
+            let v = i as f32 * 0.013 + 0.0001 * (i % 7) as f32;
+            assert_eq!(floor(v), v.floor() as i64, "{v}");
+            assert_eq!(round(v), v.round().clamp(0.0, 255.0) as u8, "{v}");
+        }
+        for v in [0.5, 1.5, 254.5, 0.49999997, 2.4999998, -0.5, 255.49, 300.0, -3.0, 7.0] {
+            assert_eq!(floor(v), v.floor() as i64, "{v}");
+            assert_eq!(round(v), v.round().clamp(0.0, 255.0) as u8, "{v}");
+        }
+    }
 
     #[test]
     fn estimate_recovers_a_known_similarity() {
