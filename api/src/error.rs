@@ -358,7 +358,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.code.status().is_server_error() {
+        // Back-pressure (503 with Retry-After) is the server working as designed under load.
+        if self.code == Code::ServiceUnavailable {
+            tracing::warn!(error = %self, "request refused for now");
+        } else if self.code.status().is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
         let mut res = HttpResponse::build(self.code.status());

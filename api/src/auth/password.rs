@@ -1,6 +1,6 @@
 //! Password hashing with Argon2id, and generated passwords.
 
-use std::sync::LazyLock;
+use std::sync::{Condvar, LazyLock, Mutex};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -9,10 +9,47 @@ use rand::Rng;
 
 use crate::error::ApiError;
 
+/// Argon2 computations running at once, at most one per core: each holds 19 MiB and a core
+/// for tens of milliseconds, and a login storm at the start of an exam must queue rather
+/// than multiply both (hundreds at once took 2 GB).
+struct Gate {
+    running: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+static GATE: LazyLock<Gate> = LazyLock::new(|| Gate {
+    running: Mutex::new(0),
+    freed: Condvar::new(),
+    max: std::thread::available_parallelism().map_or(2, |n| n.get()),
+});
+
+struct Permit;
+
+impl Permit {
+    fn take() -> Self {
+        let mut running = GATE.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= GATE.max {
+            running = GATE.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        Permit
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut running = GATE.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running -= 1;
+        GATE.freed.notify_one();
+    }
+}
+
 /// Hashes a password (Argon2id, the crate's default cost). Slow by design: call it on
 /// the blocking pool.
 pub fn hash(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
+    let _permit = Permit::take();
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -21,6 +58,7 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 
 /// Whether `password` matches `hash`. A malformed hash never matches.
 pub fn verify(password: &str, hash: &str) -> bool {
+    let _permit = Permit::take();
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 

@@ -1,0 +1,452 @@
+//! Exam-day load against the real server, driven over HTTP as the apps do.
+//!
+//!     cargo build --release --bin sanda
+//!     cargo run -p loadgen --release -- --candidates 500 [--database-url postgres://…/empty_db]
+//!
+//! Starts `--server` (the release binary by default) on a fresh SQLite file or the given
+//! empty PostgreSQL database, sets up a province, a county, an enterprise, a 300-question
+//! bank and an exam through the API, registers `--candidates` workers and enrolls their
+//! faces (set-up, reported apart). Then exam day, all candidates at once: log in, verify
+//! the face with a real photo (503 answers are retried after `Retry-After`, as the app
+//! does), start, save answers with a think time (a share of them sent twice, as a flaky
+//! phone would), resume once half-way, submit; a proctor polls the candidate list the
+//! whole time. It prints per operation the count, rate, latency percentiles and errors by
+//! code, the server's CPU use and peak memory, and each rate as a share of the same server's
+//! `/healthz` (the stack's own ceiling).
+
+#![expect(clippy::expect_used, reason = "a load run stops where its set-up cannot continue")]
+
+mod stats;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use futures_util::{stream, StreamExt};
+use rand::Rng;
+use serde_json::{json, Value};
+
+use stats::{process_usage, Stats};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Candidates sitting the exam at the same time.
+    #[arg(long, default_value_t = 500)]
+    candidates: usize,
+    /// Answers each candidate saves (the paper has 100).
+    #[arg(long, default_value_t = 100)]
+    answers: usize,
+    /// Mean think time between two answers, in milliseconds (the hour compressed).
+    #[arg(long, default_value_t = 300)]
+    think_ms: u64,
+    /// Percent of saves sent a second time, as a phone retrying after a lost reply.
+    #[arg(long, default_value_t = 5)]
+    resend_percent: u32,
+    /// The server binary to start.
+    #[arg(long, default_value = "target/release/sanda")]
+    server: PathBuf,
+    /// An empty PostgreSQL database to use instead of a fresh SQLite file.
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long, default_value = "data/models")]
+    models: PathBuf,
+    #[arg(long, default_value = "../shared/face-data/images")]
+    photos: PathBuf,
+}
+
+const ADMIN_PASSWORD: &str = "Loadgen-admin-2026";
+const PASSWORD: &str = "Worker-pass-2026";
+
+/// The HTTP side: one client, every call timed into the stats.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    stats: Stats,
+}
+
+/// A call's outcome: the status and the JSON body.
+type Reply = Result<(u16, Value), String>;
+
+impl Api {
+    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.map_err(|e| format!("transport: {e}"))?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// A measured call: counted as a success when the status is `want`.
+    async fn timed(&self, op: &'static str, want: u16, req: impl std::future::Future<Output = Reply>) -> Option<Value> {
+        let started = Instant::now();
+        match req.await {
+            Ok((status, body)) if status == want => {
+                self.stats.ok(op, started);
+                Some(body)
+            }
+            Ok((status, body)) => {
+                self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
+                None
+            }
+            Err(e) => {
+                self.stats.error(op, e);
+                None
+            }
+        }
+    }
+
+    /// A set-up call that must succeed.
+    async fn must(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Value, want: u16) -> Value {
+        match self.call(method, path, token, Some(body)).await {
+            Ok((status, body)) if status == want => body,
+            other => panic!("set-up call {path} failed: {other:?}"),
+        }
+    }
+
+    async fn photo(&self, op: &'static str, path: &str, token: &str, bytes: &[u8]) -> Option<Value> {
+        // Busy face workers answer 503 with Retry-After: wait and retry, as the app does.
+        loop {
+            let started = Instant::now();
+            let req = self.http.post(format!("{}{path}", self.base)).bearer_auth(token);
+            let sent = req.header("content-type", "image/jpeg").body(bytes.to_vec()).send().await;
+            match sent {
+                Ok(res) if res.status() == 503 => {
+                    let wait =
+                        res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
+                    self.stats.error(op, "503 service_unavailable (retried)".into());
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                Ok(res) if res.status().is_success() => {
+                    self.stats.ok(op, started);
+                    return res.json().await.ok();
+                }
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
+                    return None;
+                }
+                Err(e) => {
+                    self.stats.error(op, format!("transport: {e}"));
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn bank(n: usize) -> Value {
+    let kinds = ["single_choice", "multiple_choice", "true_false"];
+    let questions: Vec<Value> = (0..n)
+        .map(|i| {
+            let kind = kinds[i % 3];
+            let (options, answer) = match kind {
+                "true_false" => (vec![], "true"),
+                "single_choice" => (vec!["甲", "乙", "丙", "丁"], "B"),
+                _ => (vec!["甲", "乙", "丙", "丁"], "AC"),
+            };
+            json!({"kind": kind, "category": "work_safety_law", "stem": format!("压测第{i}题（　）。"),
+                   "options": options, "answer": answer, "roles": ["principal", "safety_manager", "other_staff"],
+                   "explanation": "解析。", "legal_basis": "《中华人民共和国安全生产法》第三条"})
+        })
+        .collect();
+    json!({ "questions": questions })
+}
+
+/// A valid resident ID number for candidate `n` (GB 11643 check digit).
+fn resident_id(n: usize) -> String {
+    let body = format!("3713021990{:02}{:02}{:03}", 1 + n / 28 % 12, 1 + n % 28, n / 336);
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// A valid unified social credit code (GB 32100 check character).
+fn credit_code() -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let body = "91371302MA3C0LOAD".replace('O', "0");
+    let sum: usize = body.bytes().zip(W).map(|(b, w)| A.iter().position(|c| *c == b).unwrap_or(0) * w).sum();
+    format!("{body}{}", A[(31 - sum % 31) % 31] as char)
+}
+
+fn start_server(args: &Args, dir: &std::path::Path, port: u16) -> Child {
+    let database_url =
+        args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("loadgen.db").display()));
+    Command::new(&args.server)
+        .env("SANDA_BIND", format!("127.0.0.1:{port}"))
+        .env("SANDA_DATA_DIR", dir)
+        .env("DATABASE_URL", database_url)
+        .env("SANDA_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SANDA_FACE_MODELS", &args.models)
+        .env("RUST_LOG", "warn")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("server.log")).map(Stdio::from).unwrap_or(Stdio::null()))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (cargo build --release --bin sanda)", args.server.display()))
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let read = |name: &str| std::fs::read(args.photos.join(name)).unwrap_or_else(|e| panic!("photo {name}: {e}"));
+    let (enroll_photo, verify_photo) = (read("df_img01.jpg"), read("df_img02.jpg"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let mut server = start_server(&args, dir.path(), port);
+    let api = Arc::new(Api {
+        http: reqwest::Client::builder().pool_max_idle_per_host(8192).build().expect("client"),
+        base: format!("http://127.0.0.1:{port}"),
+        stats: Stats::default(),
+    });
+    let started = Instant::now();
+    while api.call(reqwest::Method::GET, "/readyz", None, None).await.map(|r| r.0) != Ok(200) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    use reqwest::Method as M;
+
+    // Set-up through the API.
+    let t = Instant::now();
+    let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    let admin = api.must(M::POST, "/api/v1/auth/login", None, login, 200).await["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let admin = admin.as_str();
+    let province = api.call(M::GET, "/api/v1/me", Some(admin), None).await.expect("me").1["organization"]["id"].clone();
+    let city = api
+        .must(
+            M::POST,
+            "/api/v1/organizations",
+            Some(admin),
+            json!({"parent_id": province, "name": "临沂市应急管理局"}),
+            201,
+        )
+        .await;
+    let county = api
+        .must(
+            M::POST,
+            "/api/v1/organizations",
+            Some(admin),
+            json!({"parent_id": city["id"], "name": "兰山区应急管理局"}),
+            201,
+        )
+        .await;
+    let ent = api
+        .must(
+            M::POST,
+            "/api/v1/organizations",
+            Some(admin),
+            json!({"parent_id": county["id"], "name": "临沂压测商贸有限公司", "credit_code": credit_code(),
+                   "industry": "commerce", "size_class": "above_scale"}),
+            201,
+        )
+        .await;
+    let proctor = api
+        .must(M::POST, "/api/v1/staff-accounts", Some(admin),
+            json!({"organization_id": county["id"], "username": "load.proctor", "display_name": "监考员", "role": "proctor"}), 201)
+        .await;
+    let first = api
+        .must(
+            M::POST,
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "load.proctor", "password": proctor["initial_password"]}),
+            200,
+        )
+        .await;
+    let proctor = api
+        .must(
+            M::POST,
+            "/api/v1/me/password",
+            first["access_token"].as_str(),
+            json!({"current_password": proctor["initial_password"], "new_password": "Proctor-pass-2026"}),
+            200,
+        )
+        .await["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let code = api
+        .must(
+            M::POST,
+            "/api/v1/registration-codes",
+            Some(admin),
+            json!({"organization_id": ent["id"], "max_uses": args.candidates.max(1), "default_role": "other_staff"}),
+            201,
+        )
+        .await["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let phones: Vec<String> = (0..args.candidates).map(|n| format!("139{n:08}")).collect();
+    stream::iter(0..args.candidates)
+        .map(|n| {
+            let (api, code, phone, photo) = (api.clone(), code.clone(), phones[n].clone(), enroll_photo.clone());
+            async move {
+                let body = json!({"code": code, "name": "考生", "resident_id": resident_id(n), "phone": phone,
+                                  "password": PASSWORD, "face_consent": {"version": "2026-01", "accepted": true}});
+                let r = api.must(M::POST, "/api/v1/workers/register", None, body, 201).await;
+                let token = r["tokens"]["access_token"].as_str().unwrap_or_default().to_owned();
+                api.photo("setup:enrollFace", "/api/v1/me/face", &token, &photo).await.expect("enrolled");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+    let b = api
+        .must(
+            M::POST,
+            "/api/v1/question-banks",
+            Some(admin),
+            json!({"organization_id": province, "name": "压测题库"}),
+            201,
+        )
+        .await;
+    api.must(
+        M::POST,
+        &format!("/api/v1/question-banks/{}/import", b["id"].as_str().unwrap_or_default()),
+        Some(admin),
+        bank(300),
+        201,
+    )
+    .await;
+    let now = chrono::Utc::now();
+    let plan = api
+        .must(
+            M::POST,
+            "/api/v1/exam-plans",
+            Some(admin),
+            json!({"organizer_id": province, "kind": "province_unified", "name": "压测考试",
+                   "window_start": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                   "window_end": (now + chrono::Duration::hours(3)).to_rfc3339(),
+                   "candidate_filter": {"roles": ["other_staff"]}, "bank_ids": [b["id"]]}),
+            201,
+        )
+        .await;
+    let plan_id = plan["id"].as_str().unwrap_or_default().to_owned();
+    println!(
+        "set-up: {} candidates registered with faces enrolled, bank and exam in {:.0} s",
+        args.candidates,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Exam day.
+    let usage_before = process_usage(server.id());
+    let t = Instant::now();
+    let done = Arc::new(AtomicUsize::new(0));
+    let proctor_task = {
+        let (api, done, path, n) =
+            (api.clone(), done.clone(), format!("/api/v1/exam-plans/{plan_id}/candidates?limit=200"), args.candidates);
+        tokio::spawn(async move {
+            while done.load(Ordering::Relaxed) < n {
+                api.timed("proctor:list", 200, api.call(M::GET, &path, Some(&proctor), None)).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        })
+    };
+    let candidates = (0..args.candidates).map(|n| {
+        let (api, done, phone, photo, plan_id) =
+            (api.clone(), done.clone(), phones[n].clone(), verify_photo.clone(), plan_id.clone());
+        let (answers, think, resend) = (args.answers, args.think_ms, args.resend_percent);
+        tokio::spawn(async move {
+            candidate(&api, &phone, &photo, &plan_id, answers, think, resend).await;
+            done.fetch_add(1, Ordering::Relaxed);
+        })
+    });
+    for c in candidates.collect::<Vec<_>>() {
+        let _ = c.await;
+    }
+    let _ = proctor_task.await;
+    let exam_secs = t.elapsed().as_secs_f64();
+    let usage_after = process_usage(server.id());
+
+    // The stack's own ceiling, at the same concurrency.
+    let until = Instant::now() + Duration::from_secs(5);
+    let clients = (0..args.candidates.clamp(1, 512)).map(|_| {
+        let api = api.clone();
+        tokio::spawn(async move {
+            while Instant::now() < until {
+                api.timed("ceiling:healthz", 200, api.call(M::GET, "/healthz", None, None)).await;
+            }
+        })
+    });
+    for c in clients.collect::<Vec<_>>() {
+        let _ = c.await;
+    }
+    let ceiling = api.stats.rate("ceiling:healthz");
+    println!(
+        "\nexam day: {} candidates, {} answers each, think {} ms, in {exam_secs:.0} s\n",
+        args.candidates, args.answers, args.think_ms
+    );
+    print!("{}", api.stats.report(ceiling));
+    if let (Some((cpu0, _)), Some((cpu1, peak))) = (usage_before, usage_after) {
+        println!(
+            "\nserver: {:.2} cores busy on average during the exam ({:.0} CPU s in {exam_secs:.0} s), peak resident memory {} MB",
+            (cpu1 - cpu0) / exam_secs,
+            cpu1 - cpu0,
+            peak / 1_000_000
+        );
+    }
+    let unexpected = api.stats.unexpected(&["503 service_unavailable (retried)"]);
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    // 503 answers are back-pressure by design (the HTTP middleware still logs them as errors).
+    let logged_errors =
+        log.lines().filter(|l| l.contains("\"level\":\"ERROR\"") && !l.contains("service_unavailable")).count();
+    println!("unexpected errors: {unexpected}; errors in the server's log: {logged_errors}");
+    let _ = server.kill();
+    let _ = server.wait();
+    if unexpected > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// One candidate's exam: log in, 刷脸, start, answer with think time (some saves sent
+/// twice), resume half-way, submit.
+async fn candidate(api: &Api, phone: &str, photo: &[u8], plan: &str, answers: usize, think_ms: u64, resend: u32) {
+    use reqwest::Method as M;
+    let login = json!({"username": phone, "password": PASSWORD});
+    let Some(tokens) = api.timed("login", 200, api.call(M::POST, "/api/v1/auth/login", None, Some(login))).await else {
+        return;
+    };
+    let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+    let Some(v) = api.photo("verifyFace", "/api/v1/me/face/verify", &token, photo).await else { return };
+    if v["matched"] != true {
+        api.stats.error("verifyFace", "no match".into());
+        return;
+    }
+    let body = json!({"verification_id": v["verification_id"]});
+    let path = format!("/api/v1/exam-plans/{plan}/attempts");
+    let Some(paper) = api.timed("startAttempt", 201, api.call(M::POST, &path, Some(&token), Some(body))).await else {
+        return;
+    };
+    let attempt = paper["id"].as_str().unwrap_or_default().to_owned();
+    let questions = paper["questions"].as_array().cloned().unwrap_or_default();
+    for (i, q) in questions.iter().take(answers).enumerate() {
+        let pause = if think_ms == 0 { 0 } else { rand::thread_rng().gen_range(think_ms / 2..=think_ms * 3 / 2) };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let answer = if q["kind"] == "true_false" { "true" } else { "A" };
+        let save = json!({"answer": answer, "seq": 1});
+        let path = format!("/api/v1/attempts/{attempt}/answers/{}", q["position"]);
+        api.timed("saveAnswer", 200, api.call(M::PUT, &path, Some(&token), Some(save.clone()))).await;
+        if rand::thread_rng().gen_range(0..100) < resend {
+            api.timed("saveAnswer:resend", 200, api.call(M::PUT, &path, Some(&token), Some(save))).await;
+        }
+        if i == answers / 2 {
+            let path = format!("/api/v1/attempts/{attempt}");
+            api.timed("getAttempt", 200, api.call(M::GET, &path, Some(&token), None)).await;
+        }
+    }
+    let path = format!("/api/v1/attempts/{attempt}/submit");
+    api.timed("submitAttempt", 200, api.call(M::POST, &path, Some(&token), Some(json!({})))).await;
+}
