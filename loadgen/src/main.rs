@@ -336,9 +336,10 @@ async fn main() {
         .await;
     let plan_id = plan["id"].as_str().unwrap_or_default().to_owned();
     println!(
-        "set-up: {} candidates registered with faces enrolled, bank and exam in {:.0} s",
+        "set-up: {} candidates registered with faces enrolled, bank and exam in {:.0} s (server's peak memory so far {} MB)",
         args.candidates,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        process_usage(server.id()).map_or(0, |u| u.1 / 1_000_000)
     );
 
     // Exam day.
