@@ -6,7 +6,7 @@ use exam::bank_file;
 use exam::plan::PlanKind;
 use models::organization::Organization;
 use models::plan::PlanContent;
-use models::{bank, plan, AccountId, DbConn};
+use models::{bank, candidate, plan, AccountId, DbConn};
 
 use crate::error::ApiError;
 
@@ -81,8 +81,8 @@ pub fn load(
         sessions: Vec::new(),
     };
     let created = plan::create(conn, &enterprise.id, PlanKind::EnterpriseAllStaff, None, &content, by)?;
-    let candidates = plan::eligible(conn, &enterprise.path, &content.filter)?;
-    plan::add_candidates(conn, &created.id, &candidates, Some(by))?;
+    let candidates = candidate::eligible(conn, &enterprise.path, &content.filter)?;
+    candidate::add(conn, &created.id, &candidates, Some(by))?;
     Ok(())
 }
 

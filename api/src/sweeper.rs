@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use models::{attempt, plan};
+use models::{attempt, candidate, plan};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -46,7 +46,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                     break;
                 }
             }
-            swept.absentees = plan::record_absentees(conn, models::now())?;
+            swept.absentees = candidate::record_absentees(conn, models::now())?;
             Ok(swept)
         })
         .await

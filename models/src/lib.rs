@@ -8,6 +8,7 @@ pub mod account;
 pub mod attempt;
 pub mod audit;
 pub mod bank;
+pub mod candidate;
 pub mod crypto;
 pub mod db;
 pub mod face;

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use exam::paper::{self, Entry};
 use models::attempt::{self, Item, NewAttempt};
-use models::{bank, organization, plan, PlanId};
+use models::{bank, candidate, organization, plan, PlanId};
 use rand::RngCore;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -55,7 +55,7 @@ pub async fn start_attempt(
             let worker = own_record(conn, cipher, &me)?;
             let plan = plan::rules(conn, &plan_id)?;
             let absent =
-                plan::candidacy(conn, &plan.id, &worker.id)?.ok_or_else(|| ApiError::new(Code::NotACandidate))?;
+                candidate::candidacy(conn, &plan.id, &worker.id)?.ok_or_else(|| ApiError::new(Code::NotACandidate))?;
             if let Some(existing) = attempt::find(conn, &plan.id, &worker.id)? {
                 let existing = settle(conn, existing, grace)?;
                 return Ok((false, paper(conn, &existing, &plan)?));

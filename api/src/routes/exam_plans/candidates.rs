@@ -1,6 +1,6 @@
 use actix_web::web;
 use exam::WorkerRole;
-use models::plan::{self, Candidate};
+use models::candidate::{self, Candidate};
 use models::{organization, worker, WorkerId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -95,7 +95,7 @@ pub async fn list_candidates(
     let page = state
         .db(move |conn, _| {
             let p = visible_plan(conn, &me, &id)?;
-            Ok(plan::candidates(conn, &p, me.scope(), &page)?)
+            Ok(candidate::list(conn, &p, me.scope(), &page)?)
         })
         .await?;
     Ok(web::Json(CandidatePage {
@@ -164,8 +164,8 @@ pub async fn update_candidates(
                 rows.push((rec.id, rec.organization_id, rec.role));
             }
             models::db::write_transaction(conn, |conn| {
-                let removed = plan::remove_candidates(conn, &p.id, &remove)?;
-                let added = plan::add_candidates(conn, &p.id, &rows, Some(&me.account_id))?;
+                let removed = candidate::remove(conn, &p.id, &remove)?;
+                let added = candidate::add(conn, &p.id, &rows, Some(&me.account_id))?;
                 Ok(UpdateCandidatesResult { added, removed })
             })
         })

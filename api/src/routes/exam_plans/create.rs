@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use exam::paper::Blueprint;
 use exam::plan::{CandidateFilter, PlanKind};
-use models::{organization, plan, OrgId, PlanId};
+use models::{candidate, organization, plan, OrgId, PlanId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -116,8 +116,8 @@ pub async fn create_exam_plan(
                 }
             };
             let candidates = match &original {
-                Some(orig) => plan::failed_or_absent(conn, &orig.id)?,
-                None => plan::eligible(conn, &org.path, &content.filter)?,
+                Some(orig) => candidate::failed_or_absent(conn, &orig.id)?,
+                None => candidate::eligible(conn, &org.path, &content.filter)?,
             };
             let roles = original.as_ref().map(|_| {
                 let mut r: Vec<_> = candidates.iter().map(|c| c.2).collect();
@@ -128,7 +128,7 @@ pub async fn create_exam_plan(
             check_sources(conn, &org.path, &content, roles)?;
             models::db::write_transaction(conn, |conn| {
                 let created = plan::create(conn, &org.id, kind, original.as_ref().map(|o| &o.id), &content, &me.account_id)?;
-                plan::add_candidates(conn, &created.id, &candidates, Some(&me.account_id))?;
+                candidate::add(conn, &created.id, &candidates, Some(&me.account_id))?;
                 Ok(plan::get(conn, &created.id)?)
             })
         })

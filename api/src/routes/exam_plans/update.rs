@@ -2,7 +2,7 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use exam::paper::Blueprint;
 use exam::plan::{CandidateFilter, PlanKind};
-use models::plan;
+use models::{candidate, plan};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -80,20 +80,20 @@ pub async fn update_exam_plan(
             }
             .check()?;
             let roles = (current.kind == PlanKind::Makeup)
-                .then(|| plan::failed_or_absent(conn, current.original_plan_id.as_ref()?).ok())
+                .then(|| candidate::failed_or_absent(conn, current.original_plan_id.as_ref()?).ok())
                 .flatten()
                 .map(|c| c.into_iter().map(|x| x.2).collect());
             check_sources(conn, &current.organizer_path, &content, roles)?;
             models::db::write_transaction(conn, |conn| {
                 plan::replace(conn, &current.id, &content)?;
                 if regenerate {
-                    let eligible = plan::eligible(conn, &current.organizer_path, &content.filter)?;
-                    let gone: Vec<_> = plan::candidate_ids(conn, &current.id)?
+                    let eligible = candidate::eligible(conn, &current.organizer_path, &content.filter)?;
+                    let gone: Vec<_> = candidate::ids(conn, &current.id)?
                         .into_iter()
                         .filter(|w| !eligible.iter().any(|e| e.0 == *w))
                         .collect();
-                    plan::remove_candidates(conn, &current.id, &gone)?;
-                    plan::add_candidates(conn, &current.id, &eligible, Some(&me.account_id))?;
+                    candidate::remove(conn, &current.id, &gone)?;
+                    candidate::add(conn, &current.id, &eligible, Some(&me.account_id))?;
                 }
                 Ok(plan::get(conn, &current.id)?)
             })
