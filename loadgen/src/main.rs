@@ -16,6 +16,8 @@
 
 #![expect(clippy::expect_used, reason = "a load run stops where its set-up cannot continue")]
 
+mod client;
+mod setup;
 mod stats;
 
 use std::path::PathBuf;
@@ -25,10 +27,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use futures_util::{stream, StreamExt};
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use client::Api;
 use stats::{process_usage, Stats};
 
 #[derive(Debug, Parser)]
@@ -57,126 +59,8 @@ struct Args {
     photos: PathBuf,
 }
 
-const ADMIN_PASSWORD: &str = "Loadgen-admin-2026";
-const PASSWORD: &str = "Worker-pass-2026";
-
-/// The HTTP side: one client, every call timed into the stats.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    stats: Stats,
-}
-
-/// A call's outcome: the status and the JSON body.
-type Reply = Result<(u16, Value), String>;
-
-impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.map_err(|e| format!("transport: {e}"))?;
-        let status = res.status().as_u16();
-        Ok((status, res.json().await.unwrap_or(Value::Null)))
-    }
-
-    /// A measured call: counted as a success when the status is `want`.
-    async fn timed(&self, op: &'static str, want: u16, req: impl std::future::Future<Output = Reply>) -> Option<Value> {
-        let started = Instant::now();
-        match req.await {
-            Ok((status, body)) if status == want => {
-                self.stats.ok(op, started);
-                Some(body)
-            }
-            Ok((status, body)) => {
-                self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
-                None
-            }
-            Err(e) => {
-                self.stats.error(op, e);
-                None
-            }
-        }
-    }
-
-    /// A set-up call that must succeed.
-    async fn must(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Value, want: u16) -> Value {
-        match self.call(method, path, token, Some(body)).await {
-            Ok((status, body)) if status == want => body,
-            other => panic!("set-up call {path} failed: {other:?}"),
-        }
-    }
-
-    async fn photo(&self, op: &'static str, path: &str, token: &str, bytes: &[u8]) -> Option<Value> {
-        // Busy face workers answer 503 with Retry-After: wait and retry, as the app does.
-        loop {
-            let started = Instant::now();
-            let req = self.http.post(format!("{}{path}", self.base)).bearer_auth(token);
-            let sent = req.header("content-type", "image/jpeg").body(bytes.to_vec()).send().await;
-            match sent {
-                Ok(res) if res.status() == 503 => {
-                    let wait =
-                        res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
-                    self.stats.error(op, "503 service_unavailable (retried)".into());
-                    tokio::time::sleep(Duration::from_secs(wait)).await;
-                }
-                Ok(res) if res.status().is_success() => {
-                    self.stats.ok(op, started);
-                    return res.json().await.ok();
-                }
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    let body: Value = res.json().await.unwrap_or(Value::Null);
-                    self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
-                    return None;
-                }
-                Err(e) => {
-                    self.stats.error(op, format!("transport: {e}"));
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-fn bank(n: usize) -> Value {
-    let kinds = ["single_choice", "multiple_choice", "true_false"];
-    let questions: Vec<Value> = (0..n)
-        .map(|i| {
-            let kind = kinds[i % 3];
-            let (options, answer) = match kind {
-                "true_false" => (vec![], "true"),
-                "single_choice" => (vec!["甲", "乙", "丙", "丁"], "B"),
-                _ => (vec!["甲", "乙", "丙", "丁"], "AC"),
-            };
-            json!({"kind": kind, "category": "work_safety_law", "stem": format!("压测第{i}题（　）。"),
-                   "options": options, "answer": answer, "roles": ["principal", "safety_manager", "other_staff"],
-                   "explanation": "解析。", "legal_basis": "《中华人民共和国安全生产法》第三条"})
-        })
-        .collect();
-    json!({ "questions": questions })
-}
-
-/// A valid resident ID number for candidate `n` (GB 11643 check digit).
-fn resident_id(n: usize) -> String {
-    let body = format!("3713021990{:02}{:02}{:03}", 1 + n / 28 % 12, 1 + n % 28, n / 336);
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
-
-/// A valid unified social credit code (GB 32100 check character).
-fn credit_code() -> String {
-    const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-    let body = "91371302MA3C0LOAD".replace('O', "0");
-    let sum: usize = body.bytes().zip(W).map(|(b, w)| A.iter().position(|c| *c == b).unwrap_or(0) * w).sum();
-    format!("{body}{}", A[(31 - sum % 31) % 31] as char)
-}
+pub const ADMIN_PASSWORD: &str = "Loadgen-admin-2026";
+pub const PASSWORD: &str = "Worker-pass-2026";
 
 fn start_server(args: &Args, dir: &std::path::Path, port: u16) -> Child {
     let database_url =
@@ -215,132 +99,10 @@ async fn main() {
     }
     use reqwest::Method as M;
 
-    // Set-up through the API.
-    let t = Instant::now();
-    let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
-    let admin = api.must(M::POST, "/api/v1/auth/login", None, login, 200).await["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let admin = admin.as_str();
-    let province = api.call(M::GET, "/api/v1/me", Some(admin), None).await.expect("me").1["organization"]["id"].clone();
-    let city = api
-        .must(
-            M::POST,
-            "/api/v1/organizations",
-            Some(admin),
-            json!({"parent_id": province, "name": "临沂市应急管理局"}),
-            201,
-        )
-        .await;
-    let county = api
-        .must(
-            M::POST,
-            "/api/v1/organizations",
-            Some(admin),
-            json!({"parent_id": city["id"], "name": "兰山区应急管理局"}),
-            201,
-        )
-        .await;
-    let ent = api
-        .must(
-            M::POST,
-            "/api/v1/organizations",
-            Some(admin),
-            json!({"parent_id": county["id"], "name": "临沂压测商贸有限公司", "credit_code": credit_code(),
-                   "industry": "commerce", "size_class": "above_scale"}),
-            201,
-        )
-        .await;
-    let proctor = api
-        .must(M::POST, "/api/v1/staff-accounts", Some(admin),
-            json!({"organization_id": county["id"], "username": "load.proctor", "display_name": "监考员", "role": "proctor"}), 201)
-        .await;
-    let first = api
-        .must(
-            M::POST,
-            "/api/v1/auth/login",
-            None,
-            json!({"username": "load.proctor", "password": proctor["initial_password"]}),
-            200,
-        )
-        .await;
-    let proctor = api
-        .must(
-            M::POST,
-            "/api/v1/me/password",
-            first["access_token"].as_str(),
-            json!({"current_password": proctor["initial_password"], "new_password": "Proctor-pass-2026"}),
-            200,
-        )
-        .await["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let code = api
-        .must(
-            M::POST,
-            "/api/v1/registration-codes",
-            Some(admin),
-            json!({"organization_id": ent["id"], "max_uses": args.candidates.max(1), "default_role": "other_staff"}),
-            201,
-        )
-        .await["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let phones: Vec<String> = (0..args.candidates).map(|n| format!("139{n:08}")).collect();
-    stream::iter(0..args.candidates)
-        .map(|n| {
-            let (api, code, phone, photo) = (api.clone(), code.clone(), phones[n].clone(), enroll_photo.clone());
-            async move {
-                let body = json!({"code": code, "name": "考生", "resident_id": resident_id(n), "phone": phone,
-                                  "password": PASSWORD, "face_consent": {"version": "2026-01", "accepted": true}});
-                let r = api.must(M::POST, "/api/v1/workers/register", None, body, 201).await;
-                let token = r["tokens"]["access_token"].as_str().unwrap_or_default().to_owned();
-                api.photo("setup:enrollFace", "/api/v1/me/face", &token, &photo).await.expect("enrolled");
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
-    let b = api
-        .must(
-            M::POST,
-            "/api/v1/question-banks",
-            Some(admin),
-            json!({"organization_id": province, "name": "压测题库"}),
-            201,
-        )
-        .await;
-    api.must(
-        M::POST,
-        &format!("/api/v1/question-banks/{}/import", b["id"].as_str().unwrap_or_default()),
-        Some(admin),
-        bank(300),
-        201,
-    )
-    .await;
-    let now = chrono::Utc::now();
-    let plan = api
-        .must(
-            M::POST,
-            "/api/v1/exam-plans",
-            Some(admin),
-            json!({"organizer_id": province, "kind": "province_unified", "name": "压测考试",
-                   "window_start": (now - chrono::Duration::minutes(1)).to_rfc3339(),
-                   "window_end": (now + chrono::Duration::hours(3)).to_rfc3339(),
-                   "candidate_filter": {"roles": ["other_staff"]}, "bank_ids": [b["id"]]}),
-            201,
-        )
-        .await;
-    let plan_id = plan["id"].as_str().unwrap_or_default().to_owned();
-    println!(
-        "set-up: {} candidates registered with faces enrolled, bank and exam in {:.0} s (server's peak memory so far {} MB)",
-        args.candidates,
-        t.elapsed().as_secs_f64(),
-        process_usage(server.id()).map_or(0, |u| u.1 / 1_000_000)
-    );
+    let setup = setup::run(&api, args.candidates, &enroll_photo).await;
+    let peak = process_usage(server.id()).map_or(0, |u| u.1 / 1_000_000);
+    println!("the server's peak memory after set-up: {peak} MB");
+    let (proctor, plan_id, phones) = (setup.proctor, setup.plan_id, setup.phones);
 
     // Exam day.
     let usage_before = process_usage(server.id());

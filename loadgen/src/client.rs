@@ -1,0 +1,102 @@
+//! The HTTP side: one client, every measured call timed into the stats.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::stats::Stats;
+
+/// The HTTP side: one client, every call timed into the stats.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub stats: Stats,
+}
+
+/// A call's outcome: the status and the JSON body.
+pub type Reply = Result<(u16, Value), String>;
+
+impl Api {
+    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.map_err(|e| format!("transport: {e}"))?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// A measured call: counted as a success when the status is `want`.
+    pub async fn timed(
+        &self,
+        op: &'static str,
+        want: u16,
+        req: impl std::future::Future<Output = Reply>,
+    ) -> Option<Value> {
+        let started = Instant::now();
+        match req.await {
+            Ok((status, body)) if status == want => {
+                self.stats.ok(op, started);
+                Some(body)
+            }
+            Ok((status, body)) => {
+                self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
+                None
+            }
+            Err(e) => {
+                self.stats.error(op, e);
+                None
+            }
+        }
+    }
+
+    /// A set-up call that must succeed.
+    pub async fn must(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+        want: u16,
+    ) -> Value {
+        match self.call(method, path, token, Some(body)).await {
+            Ok((status, body)) if status == want => body,
+            other => panic!("set-up call {path} failed: {other:?}"),
+        }
+    }
+
+    pub async fn photo(&self, op: &'static str, path: &str, token: &str, bytes: &[u8]) -> Option<Value> {
+        // Busy face workers answer 503 with Retry-After: wait and retry, as the app does.
+        loop {
+            let started = Instant::now();
+            let req = self.http.post(format!("{}{path}", self.base)).bearer_auth(token);
+            let sent = req.header("content-type", "image/jpeg").body(bytes.to_vec()).send().await;
+            match sent {
+                Ok(res) if res.status() == 503 => {
+                    let wait =
+                        res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
+                    self.stats.error(op, "503 service_unavailable (retried)".into());
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                Ok(res) if res.status().is_success() => {
+                    self.stats.ok(op, started);
+                    return res.json().await.ok();
+                }
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
+                    return None;
+                }
+                Err(e) => {
+                    self.stats.error(op, format!("transport: {e}"));
+                    return None;
+                }
+            }
+        }
+    }
+}
