@@ -28,7 +28,7 @@ pub struct Account {
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = a)]
-struct AccountRow {
+pub(crate) struct AccountRow {
     id: String,
     organization_id: String,
     username: String,
@@ -215,4 +215,25 @@ pub fn set_organization(conn: &mut DbConn, id: &AccountId, org: &OrgId) -> Resul
         return Err(DbError::NotFound);
     }
     Ok(())
+}
+
+/// An account with its organization and, when `session` is given, that session if it is
+/// the account's: what every authenticated request reads, in one query.
+pub fn with_org_and_session(
+    conn: &mut DbConn,
+    cipher: &crate::Cipher,
+    id: &AccountId,
+    session: Option<&crate::SessionId>,
+) -> Result<(Account, crate::organization::Organization, Option<crate::session::SessionRow>), DbError> {
+    use crate::organization::OrgRow;
+    use crate::schema::sessions as s;
+    use crate::session::SessionRow;
+    let sid = session.map_or_else(String::new, |s| s.as_str().to_owned());
+    let (acc, org, sess): (AccountRow, OrgRow, Option<SessionRow>) = a::table
+        .inner_join(o::table)
+        .left_join(s::table.on(s::id.eq(sid).and(s::account_id.eq(a::id))))
+        .filter(a::id.eq(id.as_str()))
+        .select((AccountRow::as_select(), OrgRow::as_select(), Option::<SessionRow>::as_select()))
+        .first(conn)?;
+    Ok((acc.try_into()?, org.into_domain(cipher)?, sess))
 }

@@ -31,7 +31,7 @@ pub struct Organization {
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = o)]
-struct OrgRow {
+pub(crate) struct OrgRow {
     id: String,
     parent_id: Option<String>,
     level: String,
@@ -53,7 +53,7 @@ fn corrupt(column: &str) -> DbError {
 }
 
 impl OrgRow {
-    fn into_domain(self, cipher: &Cipher) -> Result<Organization, DbError> {
+    pub(crate) fn into_domain(self, cipher: &Cipher) -> Result<Organization, DbError> {
         let contact_phone = match self.contact_phone_enc {
             Some(sealed) => Some(
                 ContactPhone::parse(&cipher.decrypt(PHONE_CONTEXT, &sealed)?).map_err(|_| corrupt("contact_phone"))?,

@@ -12,8 +12,8 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use exam::access::Relation;
 use exam::Role;
-use models::organization::{self, Organization};
-use models::{account, session, AccountId, Jurisdiction, SessionId};
+use models::organization::Organization;
+use models::{account, AccountId, Jurisdiction, SessionId};
 
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -77,32 +77,28 @@ async fn authenticate(req: HttpRequest) -> Result<AnyPrincipal, ApiError> {
         .ok_or_else(|| ApiError::internal(std::io::Error::other("no app state")))?;
     let claims = state.tokens.decode(&bearer(&req)?)?;
     let account_id = AccountId::parse(&claims.sub).ok_or_else(|| ApiError::new(Code::InvalidToken))?;
-    let session_id = match &claims.sid {
+    let sid = match &claims.sid {
         Some(s) => Some(SessionId::parse(s).ok_or_else(|| ApiError::new(Code::InvalidToken))?),
         None => None,
     };
-    let sid = session_id.clone();
     state
         .db(move |conn, cipher| {
-            let acc = account::get_unscoped(conn, &account_id).map_err(|e| match e {
-                models::DbError::NotFound => ApiError::new(Code::InvalidToken),
-                other => other.into(),
-            })?;
+            // Account, organization and session in one query: every request pays for it.
+            let (acc, org, live) = account::with_org_and_session(conn, cipher, &account_id, sid.as_ref())
+                .map_err(|e| match e {
+                    models::DbError::NotFound => ApiError::new(Code::InvalidToken),
+                    other => other.into(),
+                })?;
             if !acc.active || acc.token_epoch != claims.epoch || acc.role.as_str() != claims.role {
                 return Err(ApiError::new(Code::TokenRevoked));
             }
-            match &sid {
-                Some(sid) => {
-                    let s = session::get(conn, sid)?.ok_or_else(|| ApiError::new(Code::TokenRevoked))?;
-                    if s.account_id != acc.id.as_str() || !s.is_live(models::now()) {
-                        return Err(ApiError::new(Code::TokenRevoked));
-                    }
-                }
+            match (&sid, live) {
+                (Some(_), Some(s)) if s.is_live(models::now()) => {}
+                (Some(_), _) => return Err(ApiError::new(Code::TokenRevoked)),
                 // Only integration clients hold tokens without a session.
-                None if acc.role != Role::IntegrationClient => return Err(ApiError::new(Code::InvalidToken)),
-                None => {}
+                (None, _) if acc.role != Role::IntegrationClient => return Err(ApiError::new(Code::InvalidToken)),
+                (None, _) => {}
             }
-            let org = organization::get_unscoped(conn, cipher, &acc.organization_id)?;
             Ok(AnyPrincipal {
                 account_id: acc.id,
                 role: acc.role,
