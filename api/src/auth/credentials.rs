@@ -1,11 +1,13 @@
 //! Checking a name and a secret: the one path for staff logins and integration clients.
 
+use actix_web::web;
 use exam::{MobilePhone, ResidentId};
 use models::account::{self, Account};
 use models::{worker, Cipher, DbConn};
 
 use crate::auth::{password, throttle};
 use crate::error::{ApiError, Code};
+use crate::state::AppState;
 
 /// Which accounts may log in through a given door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,29 +21,39 @@ pub enum Door {
 /// Checks `secret` for the account `name` (already in lower case), throttled per account
 /// and per address. An unknown name costs the same time as a wrong secret and gives the
 /// same answer; a disabled account is told so only after a right secret.
-pub fn check(
-    conn: &mut DbConn,
-    cipher: &Cipher,
-    door: Door,
-    name: &str,
-    secret: &str,
-    address: &str,
-) -> Result<Account, ApiError> {
-    let limits = throttle::Keys::new(cipher, name, address);
-    limits.check(conn)?;
-    let found = find_account(conn, cipher, name)?
-        .filter(|a| (a.role == exam::Role::IntegrationClient) == (door == Door::ClientCredentials));
-    let hash = found.as_ref().map_or(password::DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
-    let verified = password::verify(secret, hash);
-    let Some(acc) = found.filter(|_| verified) else {
-        limits.fail(conn)?;
-        return Err(ApiError::new(Code::InvalidCredentials));
-    };
-    limits.succeed(conn)?;
-    if !acc.active {
-        return Err(ApiError::new(Code::AccountDisabled));
-    }
-    Ok(acc)
+///
+/// The Argon2 comparison runs between two short database calls, holding no connection: a
+/// login storm at the start of an exam queues for the cores without starving the database
+/// pool that answer saves need. The throttle is checked again after the comparison, so
+/// guesses sent in a burst gain nothing once earlier ones have used up the allowance.
+pub async fn check(state: &AppState, door: Door, name: &str, secret: &str, address: &str) -> Result<Account, ApiError> {
+    let (name, address) = (name.to_owned(), address.to_owned());
+    let (limits, found) = state
+        .db(move |conn, cipher| {
+            let limits = throttle::Keys::new(cipher, &name, &address);
+            limits.check(conn)?;
+            let found = find_account(conn, cipher, &name)?
+                .filter(|a| (a.role == exam::Role::IntegrationClient) == (door == Door::ClientCredentials));
+            Ok((limits, found))
+        })
+        .await?;
+    let hash = found.as_ref().map_or_else(|| password::DUMMY_HASH.clone(), |a| a.password_hash.clone());
+    let secret = secret.to_owned();
+    let verified = web::block(move || password::verify(&secret, &hash)).await?;
+    state
+        .db(move |conn, _| {
+            limits.check(conn)?;
+            let Some(acc) = found.filter(|_| verified) else {
+                limits.fail(conn)?;
+                return Err(ApiError::new(Code::InvalidCredentials));
+            };
+            limits.succeed(conn)?;
+            if !acc.active {
+                return Err(ApiError::new(Code::AccountDisabled));
+            }
+            Ok(acc)
+        })
+        .await
 }
 
 /// The account a login name names: a username, or for workers their resident ID number

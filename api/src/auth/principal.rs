@@ -84,8 +84,8 @@ async fn authenticate(req: HttpRequest) -> Result<AnyPrincipal, ApiError> {
     state
         .db(move |conn, cipher| {
             // Account, organization and session in one query: every request pays for it.
-            let (acc, org, live) = account::with_org_and_session(conn, cipher, &account_id, sid.as_ref())
-                .map_err(|e| match e {
+            let (acc, org, live) =
+                account::with_org_and_session(conn, cipher, &account_id, sid.as_ref()).map_err(|e| match e {
                     models::DbError::NotFound => ApiError::new(Code::InvalidToken),
                     other => other.into(),
                 })?;

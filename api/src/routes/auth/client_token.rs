@@ -44,12 +44,7 @@ pub async fn issue_client_token(
     let client_id = client_id.trim().to_ascii_lowercase();
     let address = throttle::client_address(&req, state.settings.trust_forwarded_for);
     let keys = state.tokens.clone();
-    state
-        .db(move |conn, cipher| {
-            let acc = credentials::check(conn, cipher, Door::ClientCredentials, &client_id, &client_secret, &address)?;
-            let (access_token, expires_in) = keys.issue(acc.id.as_str(), None, acc.role, acc.token_epoch)?;
-            Ok(ClientTokenResponse { access_token, token_type: "Bearer", expires_in })
-        })
-        .await
-        .map(web::Json)
+    let acc = credentials::check(&state, Door::ClientCredentials, &client_id, &client_secret, &address).await?;
+    let (access_token, expires_in) = keys.issue(acc.id.as_str(), None, acc.role, acc.token_epoch)?;
+    Ok(web::Json(ClientTokenResponse { access_token, token_type: "Bearer", expires_in }))
 }

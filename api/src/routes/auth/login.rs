@@ -31,9 +31,9 @@ pub async fn login(
     let address = throttle::client_address(&req, state.settings.trust_forwarded_for);
     let ua = user_agent(&req);
     let keys = state.tokens.clone();
+    let acc = credentials::check(&state, Door::Password, &username, &given, &address).await?;
     state
-        .db(move |conn, cipher| {
-            let acc = credentials::check(conn, cipher, Door::Password, &username, &given, &address)?;
+        .db(move |conn, _| {
             account::record_login(conn, &acc.id)?;
             tracing::info!(account = %acc.id, role = acc.role.as_str(), "logged in");
             start_session(conn, &keys, &acc, ua.as_deref())

@@ -91,14 +91,12 @@ pub async fn register_worker(
     let new_hash = match &existing_account {
         Some(acc) => {
             // The same check, and the same throttle, as a login with that account.
-            let (name, given, addr) = (acc.username.clone(), given_password.clone(), address.clone());
-            state
-                .db(move |conn, cipher| credentials::check(conn, cipher, Door::Password, &name, &given, &addr))
-                .await
-                .map_err(|e| match e.code {
+            credentials::check(&state, Door::Password, &acc.username, &given_password, &address).await.map_err(
+                |e| match e.code {
                     Code::InvalidCredentials => ApiError::new(Code::AlreadyRegistered).field("password"),
                     _ => e,
-                })?;
+                },
+            )?;
             None
         }
         None => {
