@@ -455,7 +455,7 @@ async fn plans_are_checked_against_the_bank_and_the_organizer() {
     app.get(&cp, &s.ent_admin).await.expect(200);
     app.patch(&cp, &s.ent_admin, json!({"name": "改名"})).await.expect_error(403, "forbidden");
     // A filter narrows the list to part of the organizer's subtree, never outside it.
-    let (_, _, _, _) = app.worker(&s.ent_admin, &s.ent, "张三").await;
+    app.worker(&s.ent_admin, &s.ent, "张三").await;
     let other = app.enterprise(&app.admin_token, &s.county, "临沂华盛商贸有限公司").await;
     let narrowed = |within: &str| {
         with(json!({"organizer_id": s.county, "kind": "county_principals", "blueprint": small_blueprint(),
@@ -633,7 +633,6 @@ async fn who_may_do_what_with_exams() {
     // Adding a worker of another enterprise to this enterprise's exam is refused.
     let (other_id, _, _, _) = app.worker(&sibling_admin, &sibling, "王五").await;
     app.post(&format!("{p}/candidates"), &s.ent_admin, json!({"add": [other_id]})).await.expect_error(404, "not_found");
-    let _ = worker;
 }
 
 #[actix_web::test]
