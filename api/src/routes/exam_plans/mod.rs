@@ -150,10 +150,10 @@ impl Submitted {
     }
 }
 
-/// Checks the filter names organizations under the organizer, the banks are the
-/// organizer's own or pushed down to it, and that they fill the
-/// blueprint for every role and industry the plan admits (so no candidate ever gets a short
-/// paper). `roles` narrows the check to the roles actually on a makeup's list.
+/// Checks that the filter names organizations under the organizer, that the banks are the
+/// organizer's own or pushed down to it, and that they fill the blueprint for every role
+/// and industry the plan admits (so no candidate ever gets a short paper). `roles` narrows
+/// the check to the roles actually on a makeup's list.
 pub fn check_sources(
     conn: &mut DbConn,
     organizer_path: &str,
