@@ -41,18 +41,15 @@ fn bank(n: usize) -> Value {
 /// A valid resident ID number for candidate `n` (GB 11643 check digit).
 fn resident_id(n: usize) -> String {
     let body = format!("3713021990{:02}{:02}{:03}", 1 + n / 28 % 12, 1 + n % 28, n / 336);
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    let check = exam::resident_id::check_character(body.as_bytes()).expect("digits");
+    format!("{body}{check}")
 }
 
 /// A valid unified social credit code (GB 32100 check character).
 fn credit_code() -> String {
-    const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-    let body = "91371302MA3C0LOAD".replace('O', "0");
-    let sum: usize = body.bytes().zip(W).map(|(b, w)| A.iter().position(|c| *c == b).unwrap_or(0) * w).sum();
-    format!("{body}{}", A[(31 - sum % 31) % 31] as char)
+    let body = "91371302MA3C0L0AD";
+    let check = exam::credit_code::check_character(body.as_bytes()).expect("code alphabet");
+    format!("{body}{check}")
 }
 
 pub async fn run(api: &Arc<Api>, candidates: usize, enroll_photo: &[u8]) -> Setup {
