@@ -81,6 +81,11 @@ pub struct Site {
 
 /// 兰山区 with an enterprise and its admin, and a province bank of 45 synthetic questions.
 pub async fn site(app: &TestApp) -> Site {
+    site_with(app, &synthetic_bank(45)).await.0
+}
+
+/// The same with a province bank of the given questions; also the import's result.
+pub async fn site_with(app: &TestApp, questions: &Value) -> (Site, Value) {
     let t = app.admin_token.clone();
     let county = app.lanshan().await;
     let ent = app.enterprise(&t, &county, "临沂鲁兴化工有限公司").await;
@@ -91,8 +96,8 @@ pub async fn site(app: &TestApp) -> Site {
         .await
         .expect(201);
     let bank = bank["id"].as_str().unwrap().to_owned();
-    import(app, &t, &bank, &synthetic_bank(45)).await.expect(201);
-    Site { county, ent, ent_admin, bank }
+    let imported = import(app, &t, &bank, questions).await.expect(201);
+    (Site { county, ent, ent_admin, bank }, imported)
 }
 
 pub async fn import(app: &TestApp, token: &str, bank: &str, file: &Value) -> crate::helpers::Res {
@@ -638,22 +643,12 @@ async fn who_may_do_what_with_exams() {
 #[actix_web::test]
 async fn the_demo_bank_fills_a_hundred_question_paper() {
     let app = TestApp::spawn().await;
-    let t = app.admin_token.clone();
-    let county = app.lanshan().await;
-    let ent = app.enterprise(&t, &county, "临沂鲁兴化工有限公司").await;
-    let ent_admin = app.staff(&t, &ent, "enterprise_admin").await;
-    let province = app.province_id().await;
-    let bank = app
-        .post("/api/v1/question-banks", &t, json!({"organization_id": province, "name": "演示题库"}))
-        .await
-        .expect(201);
     let questions_json: Vec<Value> = api::demo_bank::FILES
         .iter()
         .flat_map(|(_, text)| serde_json::from_str::<Value>(text).unwrap()["questions"].as_array().unwrap().clone())
         .collect();
-    let imported = import(&app, &t, &id(&bank), &json!({"questions": questions_json})).await.expect(201);
+    let (s, imported) = site_with(&app, &json!({"questions": questions_json})).await;
     assert!(imported["created"].as_i64().unwrap() >= 300);
-    let s = Site { county, ent, ent_admin, bank: id(&bank) };
     let (_, token, _, _) = app.worker(&s.ent_admin, &s.ent, "张三").await;
     let (start_at, end_at) = window(-1, 60);
     let plan = app
