@@ -34,6 +34,17 @@ pub struct SessionInput {
     pub capacity: i32,
 }
 
+impl From<Session> for SessionInput {
+    fn from(s: Session) -> Self {
+        SessionInput {
+            site_name: s.site_name,
+            address: s.address,
+            starts_at: s.starts_at.and_utc(),
+            capacity: s.capacity,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExamPlanResponse {
     pub id: String,
@@ -70,16 +81,7 @@ impl From<Plan> for ExamPlanResponse {
             candidate_filter: p.filter,
             blueprint: p.blueprint,
             bank_ids: p.bank_ids.iter().map(ToString::to_string).collect(),
-            sessions: p
-                .sessions
-                .into_iter()
-                .map(|s| SessionInput {
-                    site_name: s.site_name,
-                    address: s.address,
-                    starts_at: s.starts_at.and_utc(),
-                    capacity: s.capacity,
-                })
-                .collect(),
+            sessions: p.sessions.into_iter().map(SessionInput::from).collect(),
             candidate_count: p.candidate_count,
             absentees_recorded: p.absentees_recorded_at.is_some(),
             created_at: p.created_at.and_utc(),

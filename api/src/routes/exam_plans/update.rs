@@ -76,7 +76,9 @@ pub async fn update_exam_plan(
                 filter: b.candidate_filter.unwrap_or_else(|| current.filter.clone()),
                 blueprint: b.blueprint.unwrap_or_else(|| current.blueprint.clone()),
                 bank_ids: b.bank_ids.unwrap_or_else(|| current.bank_ids.iter().map(ToString::to_string).collect()),
-                sessions: b.sessions.unwrap_or_else(|| ExamPlanResponse::from(current.clone()).sessions),
+                sessions: b
+                    .sessions
+                    .unwrap_or_else(|| current.sessions.iter().cloned().map(SessionInput::from).collect()),
             }
             .check()?;
             let roles = (current.kind == PlanKind::Makeup)
