@@ -281,11 +281,16 @@ impl Draft {
     }
 }
 
+/// Whether a question for `roles` (and, when not empty, only `industries`) may be given to a
+/// candidate of `role` in `industry`.
+pub fn suits(roles: &[WorkerRole], industries: &[Industry], role: WorkerRole, industry: Option<Industry>) -> bool {
+    roles.contains(&role) && (industries.is_empty() || industry.is_some_and(|i| industries.contains(&i)))
+}
+
 impl Question {
     /// Whether a candidate of `role` in `industry` may be given this question.
     pub fn suits(&self, role: WorkerRole, industry: Option<Industry>) -> bool {
-        self.roles.contains(&role)
-            && (self.industries.is_empty() || industry.is_some_and(|i| self.industries.contains(&i)))
+        suits(&self.roles, &self.industries, role, industry)
     }
 
     /// Back to a draft (for export), the inverse of [`Draft::validate`].

@@ -344,8 +344,7 @@ pub struct PoolEntry {
 
 impl PoolEntry {
     pub fn suits(&self, role: WorkerRole, industry: Option<Industry>) -> bool {
-        self.roles.contains(&role)
-            && (self.industries.is_empty() || industry.is_some_and(|i| self.industries.contains(&i)))
+        exam::bank::suits(&self.roles, &self.industries, role, industry)
     }
 }
 
