@@ -16,5 +16,6 @@ mod openapi;
 mod ops;
 mod organizations;
 mod registration;
+mod security;
 mod staff_accounts;
 mod workers;

@@ -125,7 +125,7 @@ pub async fn create_exam_plan(
                 r.dedup();
                 r
             });
-            check_sources(conn, &org.path, &content, roles)?;
+            check_sources(conn, &me, &org.path, &content, roles)?;
             models::db::write_transaction(conn, |conn| {
                 let created = plan::create(conn, &org.id, kind, original.as_ref().map(|o| &o.id), &content, &me.account_id)?;
                 candidate::add(conn, &created.id, &candidates, Some(&me.account_id))?;

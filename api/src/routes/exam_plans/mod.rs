@@ -155,9 +155,11 @@ impl Submitted {
 /// Checks that the filter names organizations under the organizer, that the banks are the
 /// organizer's own or pushed down to it, and that they fill the blueprint for every role
 /// and industry the plan admits (so no candidate ever gets a short paper). `roles` narrows
-/// the check to the roles actually on a makeup's list.
+/// the check to the roles actually on a makeup's list. A bank the caller cannot see answers
+/// 404, as one that does not exist.
 pub fn check_sources(
     conn: &mut DbConn,
+    me: &AnyPrincipal,
     organizer_path: &str,
     content: &PlanContent,
     roles: Option<Vec<WorkerRole>>,
@@ -178,6 +180,10 @@ pub fn check_sources(
     }
     for id in &content.bank_ids {
         let b = bank::get_bank(conn, id).map_err(|e| ApiError::from(e).field("bank_ids"))?;
+        // A bank the caller cannot see is one that does not exist, not one it may not use.
+        if !me.scope().sees_shared(&b.organization_path) {
+            return Err(ApiError::not_found().field("bank_ids"));
+        }
         if !organizer_path.starts_with(&b.organization_path) {
             return Err(invalid(
                 "bank_ids",

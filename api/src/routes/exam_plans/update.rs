@@ -85,7 +85,7 @@ pub async fn update_exam_plan(
                 .then(|| candidate::failed_or_absent(conn, current.original_plan_id.as_ref()?).ok())
                 .flatten()
                 .map(|c| c.into_iter().map(|x| x.2).collect());
-            check_sources(conn, &current.organizer_path, &content, roles)?;
+            check_sources(conn, &me, &current.organizer_path, &content, roles)?;
             models::db::write_transaction(conn, |conn| {
                 plan::replace(conn, &current.id, &content)?;
                 if regenerate {

@@ -1,0 +1,251 @@
+//! Hostile input (issue 6). `table` classifies every operation of `openapi.yaml`: either the
+//! calls that name another jurisdiction's objects, or why it can name none. `matrix` makes
+//! those calls as every role of jurisdiction A against B's objects: each is refused (403 or
+//! 404, an error body and nothing of B), answered as if the object did not exist, and changes
+//! nothing; B's own staff then make the same calls successfully. `workers`: no worker reaches
+//! another's attempt or face verification, in its own enterprise or elsewhere. `keys`: no
+//! answer key reaches a worker while the window is open.
+//!
+//! Forged, expired, `alg=none` and deactivated tokens are tested in `auth.rs`; throttling of
+//! logins in `auth.rs`, of registration codes in `registration.rs`, of face verification in
+//! `face.rs`.
+
+mod keys;
+mod matrix;
+mod table;
+mod workers;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::exams::{import, key_of, small_blueprint, start, synthetic_bank, verification};
+use crate::helpers::TestApp;
+use table::{Call, Payload};
+
+/// One operation of the committed contract.
+#[derive(Debug)]
+struct Operation {
+    method: Method,
+    path: String,
+    id: String,
+}
+
+fn contract() -> Vec<Operation> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Ok(m) = Method::from_bytes(method.to_uppercase().as_bytes()) {
+                if let Some(id) = op["operationId"].as_str() {
+                    ops.push(Operation { method: m, path: path.clone(), id: id.to_owned() });
+                }
+            }
+        }
+    }
+    ops
+}
+
+fn window(from_min: i64, to_min: i64) -> (String, String) {
+    let now = chrono::Utc::now();
+    ((now + chrono::Duration::minutes(from_min)).to_rfc3339(), (now + chrono::Duration::minutes(to_min)).to_rfc3339())
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()
+}
+
+/// A bank of synthetic questions whose stems, explanations and legal bases carry markers.
+fn marked_bank(n: usize, stem: &str) -> Value {
+    let mut bank = synthetic_bank(n);
+    for (i, q) in bank["questions"].as_array_mut().unwrap().iter_mut().enumerate() {
+        q["stem"] = json!(q["stem"].as_str().unwrap().replace("测试题干", stem));
+        q["explanation"] = json!(format!("解析机密{i}。"));
+        q["legal_basis"] = json!(format!("依据机密{i}"));
+    }
+    bank
+}
+
+/// Two cities of one province. In A: a county, an enterprise, a worker and an exam plan on
+/// the province's bank. In B: the same, plus staff, a registration code, a second worker of
+/// the same enterprise, a bank owned by B's city, and a started attempt.
+struct World {
+    city_a: String,
+    county_a: String,
+    ent_a: String,
+    plan_a: String,
+    worker_a_token: String,
+    verification_a: String,
+    city_b: String,
+    county_b: String,
+    ent_b: String,
+    city_b_admin: String,
+    ent_b_admin: String,
+    staff_b: Vec<String>,
+    code_b: String,
+    code_b_text: String,
+    worker_b: String,
+    worker_b_token: String,
+    worker_b2: String,
+    worker_b2_token: String,
+    bank_b: String,
+    question_b: String,
+    question_b_input: Value,
+    plan_b: String,
+    attempt_b: String,
+    answer_b: (i64, String),
+}
+
+impl World {
+    fn b_ids(&self) -> Vec<&String> {
+        let mut ids = vec![&self.city_b, &self.county_b, &self.ent_b, &self.code_b, &self.worker_b, &self.worker_b2];
+        ids.extend([&self.bank_b, &self.question_b, &self.plan_b, &self.attempt_b]);
+        ids.extend(&self.staff_b);
+        ids
+    }
+
+    /// Strings that only B's data holds: its ids, names, code and question stems.
+    fn markers(&self) -> Vec<String> {
+        let mut m: Vec<String> = self.b_ids().into_iter().cloned().collect();
+        m.extend(["历下".to_owned(), "济南".to_owned(), self.code_b_text.clone(), self.code_b_text.replace('-', "")]);
+        m
+    }
+}
+
+async fn post_id(app: &TestApp, path: &str, token: &str, body: Value) -> String {
+    id(&app.post(path, token, body).await.expect(201))
+}
+
+async fn me_id(app: &TestApp, token: &str) -> String {
+    id(&app.get("/api/v1/me", token).await.expect(200))
+}
+
+async fn world(app: &TestApp) -> World {
+    let t = app.admin_token.clone();
+    let province = app.province_id().await;
+    let city_a = app.bureau(&t, &province, "临沂市应急管理局").await;
+    let county_a = app.bureau(&t, &city_a, "兰山区应急管理局").await;
+    let ent_a = app.enterprise(&t, &county_a, "兰山甲公司").await;
+    let city_b = app.bureau(&t, &province, "济南市应急管理局").await;
+    let county_b = app.bureau(&t, &city_b, "历下区应急管理局").await;
+    let ent_b = app.enterprise(&t, &county_b, "历下丙公司").await;
+
+    // A: the province's bank (readable by both cities), a worker with a face, a plan.
+    let shared =
+        post_id(app, "/api/v1/question-banks", &t, json!({"organization_id": province, "name": "省题库"})).await;
+    import(app, &t, &shared, &synthetic_bank(15)).await.expect(201);
+    let (_, worker_a_token, _, _) = app.worker(&t, &ent_a, "兰山工人").await;
+    let verification_a = verification(app, &worker_a_token).await;
+    let (ws, we) = window(-60, 60);
+    let plan_a = json!({"organizer_id": ent_a, "kind": "enterprise_all_staff", "name": "兰山全员考试",
+                        "window_start": ws, "window_end": we, "bank_ids": [shared], "blueprint": small_blueprint()});
+    let plan_a = post_id(app, "/api/v1/exam-plans", &t, plan_a).await;
+
+    // B: everything owned by B's city or below, nothing by the province.
+    let city_b_admin = app.staff(&t, &city_b, "city_admin").await;
+    let ent_b_admin = app.staff(&t, &ent_b, "enterprise_admin").await;
+    let staff_b = vec![me_id(app, &city_b_admin).await, me_id(app, &ent_b_admin).await];
+    let code = app
+        .post("/api/v1/registration-codes", &city_b_admin, json!({"organization_id": ent_b, "label": "历下注册码"}))
+        .await
+        .expect(201);
+    let (worker_b, worker_b_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下工人").await;
+    let (worker_b2, worker_b2_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下同事").await;
+    let bank = json!({"organization_id": city_b, "name": "济南市题库"});
+    let bank_b = post_id(app, "/api/v1/question-banks", &city_b_admin, bank).await;
+    import(app, &city_b_admin, &bank_b, &marked_bank(15, "历下机密题干")).await.expect(201);
+    let listed = app.get(&format!("/api/v1/question-banks/{bank_b}/questions"), &city_b_admin).await.expect(200);
+    let mut question_b_input = listed["items"][0].clone();
+    let question_b = id(&question_b_input);
+    for k in ["id", "bank_id", "version", "active", "updated_at"] {
+        question_b_input.as_object_mut().unwrap().remove(k);
+    }
+    let plan_b = json!({"organizer_id": ent_b, "kind": "enterprise_all_staff", "name": "历下全员考试",
+                        "window_start": ws, "window_end": we, "bank_ids": [bank_b], "blueprint": small_blueprint()});
+    let plan_b = post_id(app, "/api/v1/exam-plans", &city_b_admin, plan_b).await;
+    let paper = start(app, &worker_b_token, &plan_b).await;
+    let attempt_b = id(&paper);
+    let first = &paper["questions"][0];
+    let saved = json!({"answer": key_of(first), "seq": 1});
+    let path = format!("/api/v1/attempts/{attempt_b}/answers/{}", first["position"]);
+    app.send(Method::PUT, &path, Some(&worker_b_token), Some(saved)).await.expect(200);
+    let second = &paper["questions"][1];
+    World {
+        city_a,
+        county_a,
+        ent_a,
+        plan_a,
+        worker_a_token,
+        verification_a,
+        city_b,
+        county_b,
+        ent_b,
+        city_b_admin,
+        ent_b_admin,
+        staff_b,
+        code_b: id(&code),
+        code_b_text: code["code"].as_str().unwrap().to_owned(),
+        worker_b,
+        worker_b_token,
+        worker_b2,
+        worker_b2_token,
+        bank_b,
+        question_b,
+        question_b_input,
+        plan_b,
+        attempt_b,
+        answer_b: (second["position"].as_i64().unwrap(), key_of(second)),
+    }
+}
+
+/// A response, with its raw text (exports are no JSON) and its JSON body (`Null` if none).
+struct Reply {
+    status: u16,
+    text: String,
+    body: Value,
+}
+
+async fn send(app: &TestApp, op: &Operation, c: &Call, token: &str) -> Reply {
+    let mut path = op.path.replace("{position}", &c.position.unwrap_or(1).to_string());
+    match &c.id {
+        Some(id) if path.contains("{id}") => path = path.replace("{id}", id),
+        None if !path.contains("{id}") => {}
+        _ => panic!("{}: the table's call does not fit the path {}", op.id, op.path),
+    }
+    if !c.query.is_empty() {
+        path = format!("{path}?{}", c.query);
+    }
+    let mut req = app.client.request(op.method.clone(), app.url(&path)).bearer_auth(token);
+    req = match &c.body {
+        Payload::None => req,
+        Payload::Json(v) => req.json(v),
+        Payload::Bytes(kind, bytes) => req.header("content-type", *kind).body(bytes.clone()),
+    };
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = res.bytes().await.unwrap();
+    Reply {
+        status,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+#[track_caller]
+fn no_leak(r: &Reply, markers: &[String], what: &str) {
+    if let Some(m) = markers.iter().find(|m| r.text.contains(m.as_str())) {
+        panic!("{what}: shows B's {m}: {}", r.text);
+    }
+}
+
+/// A refusal: 403 or 404 with a code and a message, and nothing else.
+#[track_caller]
+fn refused(r: &Reply, markers: &[String], what: &str) {
+    assert!(matches!(r.status, 403 | 404), "{what}: not refused: {} {}", r.status, r.text);
+    assert!(r.body["code"].as_str().is_some_and(|c| !c.is_empty()), "{what}: no code: {}", r.text);
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: no message: {}", r.text);
+    let extra: Vec<&String> =
+        r.body.as_object().unwrap().keys().filter(|k| !["code", "message", "field"].contains(&k.as_str())).collect();
+    assert!(extra.is_empty(), "{what}: more than an error: {}", r.text);
+    no_leak(r, markers, what);
+}

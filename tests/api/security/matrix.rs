@@ -1,0 +1,163 @@
+//! The matrix: every role of jurisdiction A, every classified operation, B's objects.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::table::{table, Call, Class, Owner, PLATFORM_READS, TOLD_APART};
+use super::{contract, no_leak, refused, send, world, Operation, World};
+use crate::helpers::TestApp;
+
+/// Everything of B (and the province-wide lists) a refusal could have changed, read by those
+/// who may read it.
+async fn snapshot(app: &TestApp, w: &World) -> Value {
+    let t = &app.admin_token;
+    let mut out = serde_json::Map::new();
+    let reads = [
+        "/api/v1/organizations?limit=200".to_owned(),
+        "/api/v1/staff-accounts?limit=200".to_owned(),
+        "/api/v1/registration-codes?limit=200".to_owned(),
+        "/api/v1/workers?limit=200".to_owned(),
+        format!("/api/v1/workers/{}/history", w.worker_b),
+        "/api/v1/question-banks".to_owned(),
+        format!("/api/v1/question-banks/{}/questions?limit=200&include_retired=true", w.bank_b),
+        "/api/v1/exam-plans?limit=200".to_owned(),
+        format!("/api/v1/exam-plans/{}/candidates?limit=200", w.plan_b),
+        format!("/api/v1/exam-plans/{}/candidates?limit=200", w.plan_a),
+    ];
+    for path in reads {
+        out.insert(path.clone(), app.get(&path, t).await.expect(200));
+    }
+    for path in ["/api/v1/me/face", "/api/v1/me/exams", format!("/api/v1/attempts/{}", w.attempt_b).as_str()] {
+        let mut v = app.get(path, &w.worker_b_token).await.expect(200);
+        for volatile in ["server_time", "remaining_seconds"] {
+            v.as_object_mut().unwrap().remove(volatile);
+        }
+        out.insert(format!("worker B {path}"), v);
+    }
+    let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
+    let worker = models::WorkerId::parse(&w.worker_b).unwrap();
+    let events: Vec<String> = models::face::events(&mut conn, &worker).unwrap().into_iter().map(|e| e.kind).collect();
+    out.insert("face events".into(), json!(events));
+    out.insert("audit entries".into(), json!(models::audit::latest(&mut conn, 1000).unwrap().len()));
+    Value::Object(out)
+}
+
+/// An integration client in `org`: the API admits them only at the province, so one further
+/// down is written directly, to hold the role to the same jurisdiction rule.
+async fn client_in(app: &TestApp, org: &str) -> String {
+    let (username, secret) = (format!("ic-{}", uuid::Uuid::new_v4().simple()), "Client-secret-2026-abcdef");
+    let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
+    let new = models::account::NewAccount {
+        organization_id: models::OrgId::parse(org).unwrap(),
+        username: username.clone(),
+        display_name: "市级对接平台".into(),
+        role: exam::Role::IntegrationClient,
+        password_hash: api::auth::password::hash(secret).unwrap(),
+        must_change_password: false,
+        created_by: None,
+    };
+    models::account::create(&mut conn, new).unwrap();
+    client_token(app, &username, secret).await
+}
+
+async fn client_token(app: &TestApp, client_id: &str, secret: &str) -> String {
+    let body = json!({"client_id": client_id, "client_secret": secret});
+    let tokens = app.send(Method::POST, "/api/v1/auth/client-token", None, Some(body)).await.expect(200);
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn no_role_of_one_jurisdiction_reaches_another_and_a_refusal_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let t = app.admin_token.clone();
+    let roles = [
+        ("city_admin", app.staff(&t, &w.city_a, "city_admin").await),
+        ("county_admin", app.staff(&t, &w.county_a, "county_admin").await),
+        ("enterprise_admin", app.staff(&t, &w.ent_a, "enterprise_admin").await),
+        ("proctor (county)", app.staff(&t, &w.county_a, "proctor").await),
+        ("proctor (enterprise)", app.staff(&t, &w.ent_a, "proctor").await),
+        ("worker", w.worker_a_token.clone()),
+        ("integration_client (city A)", client_in(&app, &w.city_a).await),
+    ];
+    let created = app.post("/api/v1/integration-clients", &t, json!({"name": "省平台"})).await.expect(201);
+    let platform =
+        client_token(&app, created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap()).await;
+
+    let ops = contract();
+    let mut classes = table();
+    let calls: Vec<(&Operation, Vec<Call>)> = ops
+        .iter()
+        .filter_map(|op| {
+            let at =
+                classes.iter().position(|(id, _)| *id == op.id).unwrap_or_else(|| panic!("{} unclassified", op.id));
+            match classes.swap_remove(at).1 {
+                Class::Foreign(build) => Some((op, build(&w))),
+                Class::NoForeignObject(_) => None,
+            }
+        })
+        .collect();
+    let markers = w.markers();
+    let ghosts: Vec<(String, String)> =
+        w.b_ids().into_iter().map(|id| (id.clone(), uuid::Uuid::now_v7().to_string())).collect();
+    let before = snapshot(&app, &w).await;
+
+    let mut requests = 0;
+    for (role, token, platform) in roles.iter().map(|(r, t)| (*r, t, false)).chain([("platform", &platform, true)]) {
+        for (op, list) in &calls {
+            for (n, c) in list.iter().enumerate() {
+                let what = format!("{role} → {} #{n}", op.id);
+                let r = send(&app, op, c, token).await;
+                requests += 1;
+                if platform && PLATFORM_READS.contains(&op.id.as_str()) {
+                    assert_eq!(r.status, 200, "{what}: the platform reads the province: {}", r.text);
+                    continue;
+                }
+                if c.list && r.status == 200 {
+                    no_leak(&r, &markers, &what);
+                    continue;
+                }
+                refused(&r, &markers, &what);
+                let ghost = c.ghost(&ghosts);
+                // B lies inside the platform's jurisdiction: a 403 tells it nothing new.
+                let told_apart = platform || TOLD_APART.iter().any(|(id, _)| *id == op.id);
+                if !told_apart && format!("{ghost:?}") != format!("{c:?}") {
+                    let g = send(&app, op, &ghost, token).await;
+                    requests += 1;
+                    assert_eq!(
+                        (g.status, &g.body["code"]),
+                        (r.status, &r.body["code"]),
+                        "{what}: B's object is told apart from one that does not exist: {} / {}",
+                        r.text,
+                        g.text
+                    );
+                }
+            }
+        }
+    }
+    let pairs = calls.len() * (roles.len() + 1);
+    let per_role: usize = calls.iter().map(|(_, list)| list.len()).sum();
+    println!(
+        "security matrix: {} operations × {} roles = {pairs} pairs, {per_role} calls per role, {requests} requests",
+        calls.len(),
+        roles.len() + 1
+    );
+    assert_eq!(snapshot(&app, &w).await, before, "a refusal changed something");
+
+    // Every call is one its owner in B can make: the refusals above were about jurisdiction.
+    for (op, list) in &calls {
+        for (n, c) in list.iter().enumerate() {
+            let token = match c.owner {
+                None => continue,
+                Some(Owner::CityB) => &w.city_b_admin,
+                Some(Owner::EntB) => &w.ent_b_admin,
+                Some(Owner::WorkerB) => &w.worker_b_token,
+            };
+            let r = send(&app, op, c, token).await;
+            assert!((200..300).contains(&r.status), "{} #{n} by its owner: {} {}", op.id, r.status, r.text);
+            if op.method == Method::GET {
+                assert!(markers.iter().any(|m| r.text.contains(m.as_str())), "{} #{n} shows nothing of B", op.id);
+            }
+        }
+    }
+}
