@@ -611,8 +611,14 @@ async fn who_may_do_what_with_exams() {
         .await
         .expect_error(403, "not_a_worker");
     app.get("/api/v1/me/exams", &s.ent_admin).await.expect_error(403, "not_a_worker");
+    // Another enterprise's exam is, to its workers, one that does not exist.
     let (_, outsider_worker, _, _) = app.worker(&sibling_admin, &sibling, "李四").await;
     app.post(&format!("{p}/attempts"), &outsider_worker, json!({"verification_id": "x"}))
+        .await
+        .expect_error(404, "not_found");
+    // One's own enterprise's exam without one's name on the list: a clear refusal.
+    let (_, latecomer, _, _) = app.worker(&s.ent_admin, &s.ent, "赵六").await;
+    app.post(&format!("{p}/attempts"), &latecomer, json!({"verification_id": "x"}))
         .await
         .expect_error(403, "not_a_candidate");
     // Questions: outsiders do not see an enterprise's own bank; a shared bank is read-only.

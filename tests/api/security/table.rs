@@ -313,14 +313,6 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
 pub(super) const PLATFORM_READS: [&str; 5] =
     ["listOrganizations", "getOrganization", "listWorkers", "getWorker", "getWorkerHistory"];
 
-/// Refusals that still tell B's object from one that does not exist, where the fix lies
-/// outside this suite's reach; the refusal itself is checked all the same.
-pub(super) const TOLD_APART: [(&str, &str); 1] = [(
-    "startAttempt",
-    "a worker gets 403 not_a_candidate for another jurisdiction's plan, 404 for a missing one \
-     (api/src/routes/attempts/start.rs checks candidacy before jurisdiction)",
-)];
-
 #[test]
 fn every_operation_of_the_contract_is_classified() {
     let ops: Vec<String> = contract().into_iter().map(|o| o.id).collect();
@@ -341,7 +333,7 @@ fn every_operation_of_the_contract_is_classified() {
     // The exceptions name operations that the matrix calls.
     let foreign: Vec<&str> =
         table().into_iter().filter(|(_, c)| matches!(c, Class::Foreign(_))).map(|(id, _)| id).collect();
-    for (id, why) in TOLD_APART.into_iter().chain(PLATFORM_READS.map(|id| (id, "read by the platform"))) {
-        assert!(foreign.contains(&id) && !why.is_empty(), "{id} is no operation with calls against B");
+    for id in PLATFORM_READS {
+        assert!(foreign.contains(&id), "{id} is no operation with calls against B");
     }
 }

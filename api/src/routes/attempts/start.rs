@@ -54,8 +54,17 @@ pub async fn start_attempt(
         .db(move |conn, cipher| {
             let worker = own_record(conn, cipher, &me)?;
             let plan = plan::rules(conn, &plan_id)?;
-            let absent =
-                candidate::candidacy(conn, &plan.id, &worker.id)?.ok_or_else(|| ApiError::new(Code::NotACandidate))?;
+            let Some(absent) = candidate::candidacy(conn, &plan.id, &worker.id)? else {
+                // Someone else's exam is one that does not exist; one's own county's or
+                // enterprise's exam without one's name on the list is a clear refusal.
+                let organizer = plan::get(conn, &plan.id)?.organizer_path;
+                let own = organization::path_of(conn, &worker.organization_id)?.unwrap_or_default();
+                return Err(if own.starts_with(&organizer) {
+                    ApiError::new(Code::NotACandidate)
+                } else {
+                    ApiError::not_found()
+                });
+            };
             if let Some(existing) = attempt::find(conn, &plan.id, &worker.id)? {
                 let existing = settle(conn, existing, grace)?;
                 return Ok((false, paper(conn, &existing, &plan)?));
