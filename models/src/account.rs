@@ -103,7 +103,7 @@ pub fn create(conn: &mut DbConn, new: NewAccount) -> Result<Account, DbError> {
 
 /// Reads an account by id regardless of jurisdiction: for authenticating its own requests.
 pub fn get_unscoped(conn: &mut DbConn, id: &AccountId) -> Result<Account, DbError> {
-    a::table.find(id.as_str()).select(AccountRow::as_select()).first(conn)?.try_into()
+    a::table.find(id.as_str()).select(AccountRow::as_select()).get_result(conn)?.try_into()
 }
 
 /// Reads an account by login name (already in lower case), for logging in.
@@ -111,7 +111,7 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<Acco
     a::table
         .filter(a::username.eq(username))
         .select(AccountRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(Account::try_from)
         .transpose()
@@ -130,7 +130,7 @@ pub fn find_in(conn: &mut DbConn, scope: &Jurisdiction, id: &AccountId) -> Resul
         .filter(a::id.eq(id.as_str()))
         .filter(o::path.like(scope.like_pattern()))
         .select(AccountRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 
@@ -234,6 +234,6 @@ pub fn with_org_and_session(
         .left_join(s::table.on(s::id.eq(sid).and(s::account_id.eq(a::id))))
         .filter(a::id.eq(id.as_str()))
         .select((AccountRow::as_select(), OrgRow::as_select(), Option::<SessionRow>::as_select()))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok((acc.try_into()?, org.into_domain(cipher)?, sess))
 }

@@ -120,7 +120,7 @@ pub fn create(conn: &mut DbConn, new: NewAttempt<'_>) -> Result<Attempt, DbError
 }
 
 pub fn get(conn: &mut DbConn, id: &AttemptId) -> Result<Attempt, DbError> {
-    Ok(a::table.find(id.as_str()).select(Row::as_select()).first(conn)?.into())
+    Ok(a::table.find(id.as_str()).select(Row::as_select()).get_result(conn)?.into())
 }
 
 pub fn find(conn: &mut DbConn, plan: &PlanId, worker: &WorkerId) -> Result<Option<Attempt>, DbError> {
@@ -128,7 +128,7 @@ pub fn find(conn: &mut DbConn, plan: &PlanId, worker: &WorkerId) -> Result<Optio
         .filter(a::plan_id.eq(plan.as_str()))
         .filter(a::worker_id.eq(worker.as_str()))
         .select(Row::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(Attempt::from))
 }
@@ -204,7 +204,7 @@ pub fn save_answer(
         }
         let key = (id.as_str(), position);
         let stored: Option<(String, i64, NaiveDateTime)> =
-            ans::table.find(key).select((ans::answer, ans::client_seq, ans::saved_at)).first(conn).optional()?;
+            ans::table.find(key).select((ans::answer, ans::client_seq, ans::saved_at)).get_result(conn).optional()?;
         let saved = Saved { position, answer: answer.to_owned(), client_seq, saved_at: now };
         match stored {
             Some((answer, seq, saved_at)) if seq >= client_seq => {
@@ -311,7 +311,7 @@ pub fn item_at(
         .filter(i::attempt_id.eq(id.as_str()))
         .filter(i::position.eq(position))
         .select((v::kind, i::option_order))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(|(kind, order)| {
         let kind =

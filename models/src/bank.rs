@@ -118,7 +118,7 @@ pub fn create_bank(conn: &mut DbConn, org: &OrgId, name: &str, by: Option<&Accou
 
 /// A bank regardless of jurisdiction; callers decide with [`Jurisdiction::sees_shared`].
 pub fn get_bank(conn: &mut DbConn, id: &BankId) -> Result<Bank, DbError> {
-    let row = b::table.inner_join(o::table).filter(b::id.eq(id.as_str())).select(bank_columns!()).first(conn)?;
+    let row = b::table.inner_join(o::table).filter(b::id.eq(id.as_str())).select(bank_columns!()).get_result(conn)?;
     bank_of(conn, row)
 }
 
@@ -241,7 +241,7 @@ macro_rules! record_columns {
 }
 
 pub fn get(conn: &mut DbConn, id: &QuestionId) -> Result<Record, DbError> {
-    record_of(q::table.inner_join(v::table).filter(q::id.eq(id.as_str())).select(record_columns!()).first(conn)?)
+    record_of(q::table.inner_join(v::table).filter(q::id.eq(id.as_str())).select(record_columns!()).get_result(conn)?)
 }
 
 /// What a listing may narrow to.
@@ -307,7 +307,7 @@ pub fn import(
                 .filter(q::bank_id.eq(bank.as_str()))
                 .filter(q::reference.eq(r))
                 .select(q::id)
-                .first(conn)
+                .get_result(conn)
                 .optional()?,
             None => None,
         };

@@ -175,7 +175,7 @@ pub fn list(
 
 /// Whether the worker is a candidate of the plan (and was not recorded absent).
 pub fn candidacy(conn: &mut DbConn, plan: &PlanId, worker: &WorkerId) -> Result<Option<bool>, DbError> {
-    Ok(c::table.find((plan.as_str(), worker.as_str())).select(c::absent).first(conn).optional()?)
+    Ok(c::table.find((plan.as_str(), worker.as_str())).select(c::absent).get_result(conn).optional()?)
 }
 
 /// Records 缺考 for every candidate without an attempt in plans whose window closed before

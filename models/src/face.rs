@@ -39,7 +39,7 @@ struct Row {
 
 /// The worker's template, if enrolled.
 pub fn template(conn: &mut DbConn, cipher: &Cipher, worker: &WorkerId) -> Result<Option<Template>, DbError> {
-    let row: Option<Row> = t::table.find(worker.as_str()).select(Row::as_select()).first(conn).optional()?;
+    let row: Option<Row> = t::table.find(worker.as_str()).select(Row::as_select()).get_result(conn).optional()?;
     row.map(|r| {
         let sealed = cipher.decrypt(TEMPLATE_CONTEXT, &r.template_enc)?;
         let bytes = base64_decode(&sealed).ok_or_else(|| DbError::Corrupt("face_templates.template".into()))?;
@@ -171,7 +171,7 @@ pub fn use_reenrollment(conn: &mut DbConn, worker: &WorkerId) -> Result<bool, Db
         .filter(r::used_at.is_null())
         .select(r::id)
         .order(r::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(id) = open else { return Ok(false) };
     let n = diesel::update(r::table.find(&id).filter(r::used_at.is_null()))

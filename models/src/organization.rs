@@ -192,7 +192,7 @@ pub fn create_child(
 /// Reads any organization by id. Only for building an account's own jurisdiction: handlers
 /// read through [`find_in`].
 pub fn get_unscoped(conn: &mut DbConn, cipher: &Cipher, id: &OrgId) -> Result<Organization, DbError> {
-    o::table.find(id.as_str()).select(OrgRow::as_select()).first(conn)?.into_domain(cipher)
+    o::table.find(id.as_str()).select(OrgRow::as_select()).get_result(conn)?.into_domain(cipher)
 }
 
 /// The province, if the hierarchy has been set up.
@@ -201,7 +201,7 @@ pub fn root(conn: &mut DbConn, cipher: &Cipher) -> Result<Option<Organization>, 
         .filter(o::parent_id.is_null())
         .order(o::id)
         .select(OrgRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(|r| r.into_domain(cipher))
         .transpose()
@@ -218,7 +218,7 @@ pub fn child_named(
         .filter(o::parent_id.eq(parent.as_str()))
         .filter(o::name.eq(name))
         .select(OrgRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(|r| r.into_domain(cipher))
         .transpose()
@@ -231,7 +231,7 @@ pub fn find_in(conn: &mut DbConn, cipher: &Cipher, scope: &Jurisdiction, id: &Or
         .find(id.as_str())
         .filter(o::path.like(scope.like_pattern()))
         .select(OrgRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .into_domain(cipher)
 }
 
@@ -314,5 +314,5 @@ pub fn update(conn: &mut DbConn, cipher: &Cipher, id: &OrgId, changes: OrgChange
 
 /// The path of an organization, if it exists.
 pub fn path_of(conn: &mut DbConn, id: &OrgId) -> Result<Option<String>, DbError> {
-    Ok(o::table.find(id.as_str()).select(o::path).first(conn).optional()?)
+    Ok(o::table.find(id.as_str()).select(o::path).get_result(conn).optional()?)
 }

@@ -182,7 +182,7 @@ pub fn get(conn: &mut DbConn, id: &PlanId) -> Result<Plan, DbError> {
         .inner_join(o::table)
         .filter(p::id.eq(id.as_str()))
         .select((Row::as_select(), o::name, o::path))
-        .first(conn)?;
+        .get_result(conn)?;
     plan_of(conn, row, name, path)
 }
 
@@ -244,7 +244,7 @@ pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
         p::table
             .find(id.as_str())
             .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint))
-            .first(conn)?;
+            .get_result(conn)?;
     let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {id}"));
     Ok(Rules {
         id: id.clone(),

@@ -120,7 +120,7 @@ pub fn create(conn: &mut DbConn, new: NewCode) -> Result<RegistrationCode, DbErr
             r::created_at.eq(crate::now()),
         ))
         .execute(conn)?;
-    r::table.find(id.as_str()).select(Row::as_select()).first(conn)?.try_into()
+    r::table.find(id.as_str()).select(Row::as_select()).get_result(conn)?.try_into()
 }
 
 /// Looks a code up by its text (public: any caller with a code).
@@ -128,7 +128,7 @@ pub fn find_by_code(conn: &mut DbConn, code: &RegCode) -> Result<Option<Registra
     r::table
         .filter(r::code.eq(code.as_str()))
         .select(Row::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(RegistrationCode::try_from)
         .transpose()
@@ -141,7 +141,7 @@ pub fn find_in(conn: &mut DbConn, scope: &Jurisdiction, id: &RegCodeId) -> Resul
         .filter(r::id.eq(id.as_str()))
         .filter(o::path.like(scope.like_pattern()))
         .select(Row::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 
@@ -170,7 +170,7 @@ pub fn revoke(conn: &mut DbConn, id: &RegCodeId) -> Result<RegistrationCode, DbE
     diesel::update(r::table.find(id.as_str()).filter(r::revoked_at.is_null()))
         .set(r::revoked_at.eq(crate::now()))
         .execute(conn)?;
-    r::table.find(id.as_str()).select(Row::as_select()).first(conn)?.try_into()
+    r::table.find(id.as_str()).select(Row::as_select()).get_result(conn)?.try_into()
 }
 
 /// Counts one use, atomically: false when the code was revoked, expired or used up in the

@@ -93,7 +93,7 @@ pub fn rotate(conn: &mut DbConn, old_hash: &str, new_hash: &str) -> Result<Rotat
             .inner_join(s::table)
             .filter(rt::token_hash.eq(old_hash))
             .select((rt::expires_at, rt::used_at, SessionRow::as_select()))
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         let Some((expires_at, used_at, session)) = found else {
             return Ok(Rotation::Invalid);
@@ -120,7 +120,7 @@ pub fn rotate(conn: &mut DbConn, old_hash: &str, new_hash: &str) -> Result<Rotat
 
 /// The session, if it exists.
 pub fn get(conn: &mut DbConn, id: &SessionId) -> Result<Option<SessionRow>, DbError> {
-    Ok(s::table.find(id.as_str()).select(SessionRow::as_select()).first(conn).optional()?)
+    Ok(s::table.find(id.as_str()).select(SessionRow::as_select()).get_result(conn).optional()?)
 }
 
 /// Ends one session: its refresh tokens and access tokens stop working.

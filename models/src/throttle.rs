@@ -26,7 +26,8 @@ struct Row {
 
 /// Until when `key` is blocked, if it is blocked now.
 pub fn blocked_until(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> Result<Option<NaiveDateTime>, DbError> {
-    let until: Option<Option<NaiveDateTime>> = t::table.find(key).select(t::blocked_until).first(conn).optional()?;
+    let until: Option<Option<NaiveDateTime>> =
+        t::table.find(key).select(t::blocked_until).get_result(conn).optional()?;
     Ok(until.flatten().filter(|u| *u > now))
 }
 
@@ -53,7 +54,7 @@ fn record_failure_once(conn: &mut DbConn, key: &str, policy: Policy) -> Result<O
                 .values((t::key.eq(key), t::failures.eq(1), t::window_started_at.eq(now)))
                 .execute(conn)?;
         }
-        let row: Row = t::table.find(key).select(Row::as_select()).first(conn)?;
+        let row: Row = t::table.find(key).select(Row::as_select()).get_result(conn)?;
         let running_block = row.blocked_until.filter(|u| *u > now);
         let (failures, window_start) = if row.window_started_at + policy.window > now {
             (row.failures, row.window_started_at)

@@ -182,7 +182,7 @@ pub fn insert(conn: &mut DbConn, cipher: &Cipher, new: NewWorker) -> Result<Work
 
 /// Reads a record regardless of jurisdiction: for registration and a worker's own record.
 pub fn get_unscoped(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId) -> Result<Worker, DbError> {
-    w::table.find(id.as_str()).select(Row::as_select()).first(conn)?.into_domain(cipher)
+    w::table.find(id.as_str()).select(Row::as_select()).get_result(conn)?.into_domain(cipher)
 }
 
 /// The record of this person, wherever it is (one resident ID, one record).
@@ -196,7 +196,7 @@ fn first(
     cipher: &Cipher,
     query: w::BoxedQuery<'_, crate::db::MultiBackend>,
 ) -> Result<Option<Worker>, DbError> {
-    query.select(Row::as_select()).first(conn).optional()?.map(|r| r.into_domain(cipher)).transpose()
+    query.select(Row::as_select()).get_result(conn).optional()?.map(|r| r.into_domain(cipher)).transpose()
 }
 
 /// The record holding this phone number, if any.
@@ -216,7 +216,7 @@ pub fn find_in(conn: &mut DbConn, cipher: &Cipher, scope: &Jurisdiction, id: &Wo
         .filter(w::id.eq(id.as_str()))
         .filter(o::path.like(scope.like_pattern()))
         .select(Row::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .into_domain(cipher)
 }
 
@@ -464,6 +464,6 @@ pub fn history(conn: &mut DbConn, worker: &WorkerId) -> Result<Vec<HistoryEntry>
 /// The id of the worker record of an account, without decrypting anything.
 pub fn id_by_account(conn: &mut DbConn, account: &AccountId) -> Result<Option<WorkerId>, DbError> {
     let id: Option<String> =
-        w::table.filter(w::account_id.eq(account.as_str().to_owned())).select(w::id).first(conn).optional()?;
+        w::table.filter(w::account_id.eq(account.as_str().to_owned())).select(w::id).get_result(conn).optional()?;
     Ok(id.map(WorkerId::from_db))
 }
