@@ -138,13 +138,13 @@ impl Application {
         let prepared = tokio::task::spawn_blocking(move || prepare(&s, &o)).await??;
         let s = settings.clone();
         let engine = tokio::task::spawn_blocking(move || face_engine(&s, &options)).await??;
-        let state = AppState {
-            pool: prepared.pool,
-            cipher: prepared.cipher,
-            tokens: prepared.tokens,
-            settings: Arc::new(settings.clone()),
-            face: crate::face_pool::FacePool::new(engine, settings.face_threads, settings.face_queue),
-        };
+        let state = AppState::new(
+            prepared.pool,
+            prepared.cipher,
+            prepared.tokens,
+            Arc::new(settings.clone()),
+            crate::face_pool::FacePool::new(engine, settings.face_threads, settings.face_queue),
+        );
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartupError::Bind { addr: settings.bind.clone(), source })?;
         let port =

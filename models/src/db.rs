@@ -126,6 +126,9 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub fn pool(url: &DbUrl, max_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
     r2d2::Pool::builder()
         .max_size(max_size)
+        // A SQLite connection is a file handle that cannot go stale: no `SELECT 1` before
+        // every use. A PostgreSQL connection may have been cut by a server restart.
+        .test_on_check_out(matches!(url, DbUrl::Postgres(_)))
         .connection_timeout(timeout)
         .build(Manager { url: url.clone() })
         .map_err(DbError::PoolExhausted)
@@ -177,6 +180,9 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     }
 }
 
+/// Serialises this process's SQLite write transactions (see `write_transaction`).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction that writes. On SQLite it takes the write lock at the start
 /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later could otherwise
 /// fail with "database is locked" when another writer got in between.
@@ -188,6 +194,11 @@ where
     match conn {
         DbConn::Postgres(_) => conn.transaction(f),
         DbConn::Sqlite(inner) => {
+            // One writer at a time within this process: the others wait here, woken the
+            // moment the lock is free, rather than in SQLite's busy handler, which polls
+            // with sleeps of up to 100 ms. Other processes on the same file still meet
+            // the busy timeout.
+            let _writer = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {
