@@ -88,7 +88,13 @@ async fn main() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
     let mut server = start_server(&args, dir.path(), port);
     let api = Arc::new(Api {
-        http: reqwest::Client::builder().pool_max_idle_per_host(8192).build().expect("client"),
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(8192)
+            // Below the server's keep-alive, so that a request never races the server closing an
+            // idle connection (a phone would retry that; here it would count as an error).
+            .pool_idle_timeout(Duration::from_secs(3))
+            .build()
+            .expect("client"),
         base: format!("http://127.0.0.1:{port}"),
         stats: Stats::default(),
     });
@@ -118,18 +124,33 @@ async fn main() {
             }
         })
     };
+    // Everyone arrives (log in, 刷脸, start) as fast as the server lets them; the answering
+    // starts when the last candidate is in, so that the saves are measured with all of them
+    // mid-exam.
+    let all_in = Arc::new(tokio::sync::Barrier::new(args.candidates + 1));
     let candidates = (0..args.candidates).map(|n| {
-        let (api, done, phone, photo, plan_id) =
-            (api.clone(), done.clone(), phones[n].clone(), verify_photo.clone(), plan_id.clone());
+        let (api, done, all_in, phone, photo, plan_id) =
+            (api.clone(), done.clone(), all_in.clone(), phones[n].clone(), verify_photo.clone(), plan_id.clone());
         let (answers, think, resend) = (args.answers, args.think_ms, args.resend_percent);
         tokio::spawn(async move {
-            candidate(&api, &phone, &photo, &plan_id, answers, think, resend).await;
+            let seat = arrive(&api, &phone, &photo, &plan_id).await;
+            all_in.wait().await;
+            if let Some(seat) = seat {
+                answer(&api, &seat, answers, think, resend).await;
+            }
             done.fetch_add(1, Ordering::Relaxed);
         })
     });
-    for c in candidates.collect::<Vec<_>>() {
+    let candidates = candidates.collect::<Vec<_>>();
+    all_in.wait().await;
+    let arrival_secs = t.elapsed().as_secs_f64();
+    println!("all {} candidates in after {arrival_secs:.0} s; answering", args.candidates);
+    let usage_mid = process_usage(server.id());
+    let t_mid = Instant::now();
+    for c in candidates {
         let _ = c.await;
     }
+    let answering_secs = t_mid.elapsed().as_secs_f64();
     let _ = proctor_task.await;
     let exam_secs = t.elapsed().as_secs_f64();
     let usage_after = process_usage(server.id());
@@ -149,14 +170,17 @@ async fn main() {
     }
     let ceiling = api.stats.rate("ceiling:healthz");
     println!(
-        "\nexam day: {} candidates, {} answers each, think {} ms, in {exam_secs:.0} s\n",
+        "\nexam day: {} candidates, {} answers each, think {} ms, in {exam_secs:.0} s \
+         (all in after {arrival_secs:.0} s, then {answering_secs:.0} s answering)\n",
         args.candidates, args.answers, args.think_ms
     );
     print!("{}", api.stats.report(ceiling));
-    if let (Some((cpu0, _)), Some((cpu1, peak))) = (usage_before, usage_after) {
+    if let (Some((cpu0, _)), Some((cpu_mid, _)), Some((cpu1, peak))) = (usage_before, usage_mid, usage_after) {
         println!(
-            "\nserver: {:.2} cores busy on average during the exam ({:.0} CPU s in {exam_secs:.0} s), peak resident memory {} MB",
-            (cpu1 - cpu0) / exam_secs,
+            "\nserver: {:.2} cores busy while candidates arrived, {:.2} while all of them answered \
+             ({:.0} CPU s in {exam_secs:.0} s), peak resident memory {} MB",
+            (cpu_mid - cpu0) / arrival_secs,
+            (cpu1 - cpu_mid) / answering_secs,
             cpu1 - cpu0,
             peak / 1_000_000
         );
@@ -174,42 +198,52 @@ async fn main() {
     }
 }
 
-/// One candidate's exam: log in, 刷脸, start, answer with think time (some saves sent
-/// twice), resume half-way, submit.
-async fn candidate(api: &Api, phone: &str, photo: &[u8], plan: &str, answers: usize, think_ms: u64, resend: u32) {
+/// A candidate in the exam: the token, the attempt and its questions.
+struct Seat {
+    token: String,
+    attempt: String,
+    questions: Vec<serde_json::Value>,
+}
+
+/// Arrival: log in, 刷脸, start.
+async fn arrive(api: &Api, phone: &str, photo: &[u8], plan: &str) -> Option<Seat> {
     use reqwest::Method as M;
     let login = json!({"username": phone, "password": PASSWORD});
-    let Some(tokens) = api.timed("login", 200, api.call(M::POST, "/api/v1/auth/login", None, Some(login))).await else {
-        return;
-    };
+    let tokens = api.timed("login", 200, api.call(M::POST, "/api/v1/auth/login", None, Some(login))).await?;
     let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
-    let Some(v) = api.photo("verifyFace", "/api/v1/me/face/verify", &token, photo).await else { return };
+    let v = api.photo("verifyFace", "/api/v1/me/face/verify", &token, photo).await?;
     if v["matched"] != true {
         api.stats.error("verifyFace", "no match".into());
-        return;
+        return None;
     }
     let body = json!({"verification_id": v["verification_id"]});
     let path = format!("/api/v1/exam-plans/{plan}/attempts");
-    let Some(paper) = api.timed("startAttempt", 201, api.call(M::POST, &path, Some(&token), Some(body))).await else {
-        return;
-    };
+    let paper = api.timed("startAttempt", 201, api.call(M::POST, &path, Some(&token), Some(body))).await?;
     let attempt = paper["id"].as_str().unwrap_or_default().to_owned();
     let questions = paper["questions"].as_array().cloned().unwrap_or_default();
+    Some(Seat { token, attempt, questions })
+}
+
+/// The exam itself: answers with think time (some saves sent twice), a resume half-way,
+/// the submission.
+async fn answer(api: &Api, seat: &Seat, answers: usize, think_ms: u64, resend: u32) {
+    use reqwest::Method as M;
+    let Seat { token, attempt, questions } = seat;
     for (i, q) in questions.iter().take(answers).enumerate() {
         let pause = if think_ms == 0 { 0 } else { rand::thread_rng().gen_range(think_ms / 2..=think_ms * 3 / 2) };
         tokio::time::sleep(Duration::from_millis(pause)).await;
         let answer = if q["kind"] == "true_false" { "true" } else { "A" };
         let save = json!({"answer": answer, "seq": 1});
         let path = format!("/api/v1/attempts/{attempt}/answers/{}", q["position"]);
-        api.timed("saveAnswer", 200, api.call(M::PUT, &path, Some(&token), Some(save.clone()))).await;
+        api.timed("saveAnswer", 200, api.call(M::PUT, &path, Some(token), Some(save.clone()))).await;
         if rand::thread_rng().gen_range(0..100) < resend {
-            api.timed("saveAnswer:resend", 200, api.call(M::PUT, &path, Some(&token), Some(save))).await;
+            api.timed("saveAnswer:resend", 200, api.call(M::PUT, &path, Some(token), Some(save))).await;
         }
         if i == answers / 2 {
             let path = format!("/api/v1/attempts/{attempt}");
-            api.timed("getAttempt", 200, api.call(M::GET, &path, Some(&token), None)).await;
+            api.timed("getAttempt", 200, api.call(M::GET, &path, Some(token), None)).await;
         }
     }
     let path = format!("/api/v1/attempts/{attempt}/submit");
-    api.timed("submitAttempt", 200, api.call(M::POST, &path, Some(&token), Some(json!({})))).await;
+    api.timed("submitAttempt", 200, api.call(M::POST, &path, Some(token), Some(json!({})))).await;
 }
