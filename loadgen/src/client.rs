@@ -30,26 +30,51 @@ impl Api {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
-    /// A measured call: counted as a success when the status is `want`.
+    /// A measured call, made as the app makes it: a 503 is waited out for its `Retry-After`
+    /// and sent again (each counted apart); any status but `want` is an error. The latency
+    /// is the user's: from the first try to the answer.
     pub async fn timed(
         &self,
         op: &'static str,
         want: u16,
-        req: impl std::future::Future<Output = Reply>,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Body<'_>,
     ) -> Option<Value> {
         let started = Instant::now();
-        match req.await {
-            Ok((status, body)) if status == want => {
-                self.stats.ok(op, started);
-                Some(body)
+        loop {
+            let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
             }
-            Ok((status, body)) => {
-                self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
-                None
-            }
-            Err(e) => {
-                self.stats.error(op, e);
-                None
+            req = match body {
+                Body::None => req,
+                Body::Json(v) => req.json(v),
+                Body::Jpeg(bytes) => req.header("content-type", "image/jpeg").body(bytes.to_vec()),
+            };
+            match req.send().await {
+                Ok(res) if res.status() == 503 => {
+                    let wait =
+                        res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
+                    self.stats.error(op, "503 service_unavailable (retried)".into());
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                Ok(res) if res.status().as_u16() == want => {
+                    let body = res.json().await.unwrap_or(Value::Null);
+                    self.stats.ok(op, started);
+                    return Some(body);
+                }
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
+                    return None;
+                }
+                Err(e) => {
+                    self.stats.error(op, format!("transport: {e}"));
+                    return None;
+                }
             }
         }
     }
@@ -68,35 +93,12 @@ impl Api {
             other => panic!("set-up call {path} failed: {other:?}"),
         }
     }
+}
 
-    pub async fn photo(&self, op: &'static str, path: &str, token: &str, bytes: &[u8]) -> Option<Value> {
-        // Busy face workers answer 503 with Retry-After: wait and retry, as the app does.
-        loop {
-            let started = Instant::now();
-            let req = self.http.post(format!("{}{path}", self.base)).bearer_auth(token);
-            let sent = req.header("content-type", "image/jpeg").body(bytes.to_vec()).send().await;
-            match sent {
-                Ok(res) if res.status() == 503 => {
-                    let wait =
-                        res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
-                    self.stats.error(op, "503 service_unavailable (retried)".into());
-                    tokio::time::sleep(Duration::from_secs(wait)).await;
-                }
-                Ok(res) if res.status().is_success() => {
-                    self.stats.ok(op, started);
-                    return res.json().await.ok();
-                }
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    let body: Value = res.json().await.unwrap_or(Value::Null);
-                    self.stats.error(op, format!("{status} {}", body["code"].as_str().unwrap_or("")));
-                    return None;
-                }
-                Err(e) => {
-                    self.stats.error(op, format!("transport: {e}"));
-                    return None;
-                }
-            }
-        }
-    }
+/// What a measured call sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    None,
+    Json(&'a Value),
+    Jpeg(&'a [u8]),
 }

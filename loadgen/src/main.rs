@@ -30,7 +30,7 @@ use clap::Parser;
 use rand::Rng;
 use serde_json::json;
 
-use client::Api;
+use client::{Api, Body};
 use stats::{process_usage, Stats};
 
 #[derive(Debug, Parser)]
@@ -119,7 +119,7 @@ async fn main() {
             (api.clone(), done.clone(), format!("/api/v1/exam-plans/{plan_id}/candidates?limit=200"), args.candidates);
         tokio::spawn(async move {
             while done.load(Ordering::Relaxed) < n {
-                api.timed("proctor:list", 200, api.call(M::GET, &path, Some(&proctor), None)).await;
+                api.timed("proctor:list", 200, M::GET, &path, Some(&proctor), Body::None).await;
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         })
@@ -161,7 +161,7 @@ async fn main() {
         let api = api.clone();
         tokio::spawn(async move {
             while Instant::now() < until {
-                api.timed("ceiling:healthz", 200, api.call(M::GET, "/healthz", None, None)).await;
+                api.timed("ceiling:healthz", 200, M::GET, "/healthz", None, Body::None).await;
             }
         })
     });
@@ -209,16 +209,16 @@ struct Seat {
 async fn arrive(api: &Api, phone: &str, photo: &[u8], plan: &str) -> Option<Seat> {
     use reqwest::Method as M;
     let login = json!({"username": phone, "password": PASSWORD});
-    let tokens = api.timed("login", 200, api.call(M::POST, "/api/v1/auth/login", None, Some(login))).await?;
+    let tokens = api.timed("login", 200, M::POST, "/api/v1/auth/login", None, Body::Json(&login)).await?;
     let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
-    let v = api.photo("verifyFace", "/api/v1/me/face/verify", &token, photo).await?;
+    let v = api.timed("verifyFace", 200, M::POST, "/api/v1/me/face/verify", Some(&token), Body::Jpeg(photo)).await?;
     if v["matched"] != true {
         api.stats.error("verifyFace", "no match".into());
         return None;
     }
     let body = json!({"verification_id": v["verification_id"]});
     let path = format!("/api/v1/exam-plans/{plan}/attempts");
-    let paper = api.timed("startAttempt", 201, api.call(M::POST, &path, Some(&token), Some(body))).await?;
+    let paper = api.timed("startAttempt", 201, M::POST, &path, Some(&token), Body::Json(&body)).await?;
     let attempt = paper["id"].as_str().unwrap_or_default().to_owned();
     let questions = paper["questions"].as_array().cloned().unwrap_or_default();
     Some(Seat { token, attempt, questions })
@@ -235,15 +235,15 @@ async fn answer(api: &Api, seat: &Seat, answers: usize, think_ms: u64, resend: u
         let answer = if q["kind"] == "true_false" { "true" } else { "A" };
         let save = json!({"answer": answer, "seq": 1});
         let path = format!("/api/v1/attempts/{attempt}/answers/{}", q["position"]);
-        api.timed("saveAnswer", 200, api.call(M::PUT, &path, Some(token), Some(save.clone()))).await;
+        api.timed("saveAnswer", 200, M::PUT, &path, Some(token), Body::Json(&save)).await;
         if rand::thread_rng().gen_range(0..100) < resend {
-            api.timed("saveAnswer:resend", 200, api.call(M::PUT, &path, Some(token), Some(save))).await;
+            api.timed("saveAnswer:resend", 200, M::PUT, &path, Some(token), Body::Json(&save)).await;
         }
         if i == answers / 2 {
             let path = format!("/api/v1/attempts/{attempt}");
-            api.timed("getAttempt", 200, api.call(M::GET, &path, Some(token), None)).await;
+            api.timed("getAttempt", 200, M::GET, &path, Some(token), Body::None).await;
         }
     }
     let path = format!("/api/v1/attempts/{attempt}/submit");
-    api.timed("submitAttempt", 200, api.call(M::POST, &path, Some(token), Some(json!({})))).await;
+    api.timed("submitAttempt", 200, M::POST, &path, Some(token), Body::Json(&json!({}))).await;
 }

@@ -8,7 +8,7 @@ use futures_util::{stream, StreamExt};
 use reqwest::Method as M;
 use serde_json::{json, Value};
 
-use crate::client::Api;
+use crate::client::{Api, Body};
 use crate::{ADMIN_PASSWORD, PASSWORD};
 
 /// What exam day needs from the set-up.
@@ -135,7 +135,9 @@ pub async fn run(api: &Arc<Api>, candidates: usize, enroll_photo: &[u8]) -> Setu
                                   "password": PASSWORD, "face_consent": {"version": "2026-01", "accepted": true}});
                 let r = api.must(M::POST, "/api/v1/workers/register", None, body, 201).await;
                 let token = r["tokens"]["access_token"].as_str().unwrap_or_default().to_owned();
-                api.photo("setup:enrollFace", "/api/v1/me/face", &token, &photo).await.expect("enrolled");
+                api.timed("setup:enrollFace", 201, M::POST, "/api/v1/me/face", Some(&token), Body::Jpeg(&photo))
+                    .await
+                    .expect("enrolled");
             }
         })
         .buffer_unordered(16)

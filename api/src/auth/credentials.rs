@@ -1,6 +1,5 @@
 //! Checking a name and a secret: the one path for staff logins and integration clients.
 
-use actix_web::web;
 use exam::{MobilePhone, ResidentId};
 use models::account::{self, Account};
 use models::{worker, Cipher, DbConn};
@@ -39,7 +38,7 @@ pub async fn check(state: &AppState, door: Door, name: &str, secret: &str, addre
         .await?;
     let hash = found.as_ref().map_or_else(|| password::DUMMY_HASH.clone(), |a| a.password_hash.clone());
     let secret = secret.to_owned();
-    let verified = web::block(move || password::verify(&secret, &hash)).await?;
+    let verified = password::verify_queued(secret, hash).await?;
     state
         .db(move |conn, _| {
             limits.check(conn)?;

@@ -7,7 +7,7 @@ use argon2::Argon2;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// Argon2 computations running at once, at most one per core: each holds 19 MiB and a core
 /// for tens of milliseconds, and a login storm at the start of an exam must queue rather
@@ -60,6 +60,27 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 pub fn verify(password: &str, hash: &str) -> bool {
     let _permit = Permit::take();
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Logins and registrations queue for the gate here, as futures rather than as blocking
+/// threads parked on it (a storm of thousands would otherwise fill the blocking pool that
+/// database work runs on). One that cannot start within `QUEUE_WAIT` is answered 503 with
+/// `Retry-After`.
+static QUEUE: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| tokio::sync::Semaphore::new(GATE.max));
+
+/// The longest a request waits for a core to check or hash its password.
+pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs password work (`hash`, `verify`) for a request handler, in its turn.
+pub async fn queued<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    let busy = || ApiError::new(Code::ServiceUnavailable).retry_after(2);
+    let _turn = tokio::time::timeout(QUEUE_WAIT, QUEUE.acquire()).await.map_err(|_| busy())?.map_err(|_| busy())?;
+    Ok(actix_web::web::block(work).await?)
+}
+
+/// `verify` for request handlers: waits its turn without holding a thread.
+pub async fn verify_queued(password: String, hash: String) -> Result<bool, ApiError> {
+    queued(move || verify(&password, &hash)).await
 }
 
 /// A hash to verify against when the account does not exist, so that an unknown username

@@ -101,7 +101,7 @@ pub async fn register_worker(
         }
         None => {
             let new = NewPassword::parse(&given_password).map_err(|e| ApiError::invalid("password", e))?;
-            Some(web::block(move || password::hash(new.expose())).await??)
+            Some(password::queued(move || password::hash(new.expose())).await??)
         }
     };
 
