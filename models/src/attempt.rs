@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use exam::bank::Choice;
 use exam::paper::{self, Blueprint, Grade, Marked};
 
@@ -202,33 +203,43 @@ pub fn save_answer(
         if open == 0 {
             return Ok(SaveOutcome::Closed);
         }
-        let key = (id.as_str(), position);
-        let stored: Option<(String, i64, NaiveDateTime)> =
-            ans::table.find(key).select((ans::answer, ans::client_seq, ans::saved_at)).get_result(conn).optional()?;
-        let saved = Saved { position, answer: answer.to_owned(), client_seq, saved_at: now };
-        match stored {
-            Some((answer, seq, saved_at)) if seq >= client_seq => {
-                Ok(SaveOutcome::Superseded(Saved { position, answer, client_seq: seq, saved_at }))
-            }
-            Some(_) => {
-                diesel::update(ans::table.find(key))
-                    .set((ans::answer.eq(answer), ans::client_seq.eq(client_seq), ans::saved_at.eq(now)))
-                    .execute(conn)?;
-                Ok(SaveOutcome::Saved(saved))
-            }
-            None => {
-                diesel::insert_into(ans::table)
-                    .values((
-                        ans::attempt_id.eq(id.as_str()),
-                        ans::position.eq(position),
-                        ans::answer.eq(answer),
-                        ans::client_seq.eq(client_seq),
-                        ans::saved_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                Ok(SaveOutcome::Saved(saved))
-            }
+        // Insert, or overwrite an older save; a save with this or a newer sequence number
+        // already stored stands, and this one changes nothing.
+        // `INSERT … ON CONFLICT … DO UPDATE … WHERE`, which both backends have but diesel's
+        // combined backend does not express: the statement is built for each. (Its `filter`
+        // is a trait method that QueryDsl's would shadow.)
+        macro_rules! upsert {
+            () => {
+                diesel::query_dsl::methods::FilterDsl::filter(
+                    diesel::insert_into(ans::table)
+                        .values((
+                            ans::attempt_id.eq(id.as_str()),
+                            ans::position.eq(position),
+                            ans::answer.eq(answer),
+                            ans::client_seq.eq(client_seq),
+                            ans::saved_at.eq(now),
+                        ))
+                        .on_conflict((ans::attempt_id, ans::position))
+                        .do_update()
+                        .set((
+                            ans::answer.eq(excluded(ans::answer)),
+                            ans::client_seq.eq(excluded(ans::client_seq)),
+                            ans::saved_at.eq(excluded(ans::saved_at)),
+                        )),
+                    ans::client_seq.lt(client_seq),
+                )
+            };
         }
+        let written = match conn {
+            DbConn::Sqlite(c) => upsert!().execute(c)?,
+            DbConn::Postgres(c) => upsert!().execute(c)?,
+        };
+        if written == 1 {
+            return Ok(SaveOutcome::Saved(Saved { position, answer: answer.to_owned(), client_seq, saved_at: now }));
+        }
+        let (answer, seq, saved_at): (String, i64, NaiveDateTime) =
+            ans::table.find((id.as_str(), position)).select((ans::answer, ans::client_seq, ans::saved_at)).get_result(conn)?;
+        Ok(SaveOutcome::Superseded(Saved { position, answer, client_seq: seq, saved_at }))
     })
 }
 
@@ -299,24 +310,35 @@ pub fn set_deadline_for_tests(conn: &mut DbConn, id: &AttemptId, deadline: Naive
     Ok(())
 }
 
-/// The kind and shown option order of the question at `position`, if the paper has one.
-pub fn item_at(
+/// The question at `position` of a paper: its kind and the order its options are shown in.
+pub type ShownItem = (exam::bank::QuestionKind, Vec<u8>);
+
+/// What an answer save needs, in one query: the attempt, if it belongs to the worker of
+/// `account`, and the question at `position` if the paper has one.
+pub fn for_save(
     conn: &mut DbConn,
     id: &AttemptId,
+    account: &crate::AccountId,
     position: i32,
-) -> Result<Option<(exam::bank::QuestionKind, Vec<u8>)>, DbError> {
+) -> Result<Option<(Attempt, Option<ShownItem>)>, DbError> {
     use crate::schema::question_versions as v;
-    let row: Option<(String, String)> = i::table
-        .inner_join(v::table)
-        .filter(i::attempt_id.eq(id.as_str()))
-        .filter(i::position.eq(position))
-        .select((v::kind, i::option_order))
+    use crate::schema::workers as w;
+    let row: Option<(Row, Option<String>, Option<String>)> = a::table
+        .inner_join(w::table.on(w::id.eq(a::worker_id)))
+        .left_join(i::table.on(i::attempt_id.eq(a::id).and(i::position.eq(position))))
+        .left_join(v::table.on(v::id.eq(i::question_version_id)))
+        .filter(a::id.eq(id.as_str()))
+        .filter(w::account_id.eq(account.as_str()))
+        .select((Row::as_select(), v::kind.nullable(), i::option_order.nullable()))
         .get_result(conn)
         .optional()?;
-    row.map(|(kind, order)| {
-        let kind =
-            exam::bank::QuestionKind::parse(&kind).map_err(|_| DbError::Corrupt(format!("attempt_items {id}")))?;
-        Ok((kind, order.bytes().map(|b| b.saturating_sub(b'0')).collect()))
-    })
-    .transpose()
+    let Some((row, kind, order)) = row else { return Ok(None) };
+    let item = match (kind, order) {
+        (Some(kind), Some(order)) => Some((
+            exam::bank::QuestionKind::parse(&kind).map_err(|_| DbError::Corrupt(format!("attempt_items {id}")))?,
+            order.bytes().map(|b| b.saturating_sub(b'0')).collect(),
+        )),
+        _ => None,
+    };
+    Ok(Some((row.into(), item)))
 }

@@ -2,10 +2,11 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use exam::bank::Choice;
 use models::attempt::{self, SaveOutcome};
+use models::AttemptId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{own_attempt, settle};
+use super::settle;
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
@@ -64,9 +65,13 @@ pub async fn save_answer(
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let result = state
         .db(move |conn, _| {
-            let (_, a) = own_attempt(conn, &me, &id)?;
-            let (kind, order) =
-                attempt::item_at(conn, &a.id, position)?.ok_or_else(|| ApiError::not_found().field("position"))?;
+            if me.role != exam::Role::Worker {
+                return Err(ApiError::new(Code::NotAWorker));
+            }
+            // The attempt, only if it is the caller's, and the question: one query.
+            let id = AttemptId::parse(&id).ok_or_else(ApiError::not_found)?;
+            let (a, item) = attempt::for_save(conn, &id, &me.account_id, position)?.ok_or_else(ApiError::not_found)?;
+            let (kind, order) = item.ok_or_else(|| ApiError::not_found().field("position"))?;
             let normalised = if answer.trim().is_empty() {
                 String::new()
             } else {
