@@ -194,53 +194,84 @@ pub fn save_answer(
     now: NaiveDateTime,
     cutoff: NaiveDateTime,
 ) -> Result<SaveOutcome, DbError> {
-    crate::db::write_transaction(conn, |conn| {
-        let open = diesel::update(
-            a::table.find(id.as_str()).filter(a::status.eq("in_progress")).filter(a::deadline.gt(cutoff)),
-        )
-        .set(a::updated_at.eq(now))
-        .execute(conn)?;
-        if open == 0 {
-            return Ok(SaveOutcome::Closed);
-        }
-        // Insert, or overwrite an older save; a save with this or a newer sequence number
-        // already stored stands, and this one changes nothing.
-        // `INSERT … ON CONFLICT … DO UPDATE … WHERE`, which both backends have but diesel's
-        // combined backend does not express: the statement is built for each. (Its `filter`
-        // is a trait method that QueryDsl's would shadow.)
-        macro_rules! upsert {
-            () => {
-                diesel::query_dsl::methods::FilterDsl::filter(
-                    diesel::insert_into(ans::table)
-                        .values((
-                            ans::attempt_id.eq(id.as_str()),
-                            ans::position.eq(position),
-                            ans::answer.eq(answer),
-                            ans::client_seq.eq(client_seq),
-                            ans::saved_at.eq(now),
-                        ))
-                        .on_conflict((ans::attempt_id, ans::position))
-                        .do_update()
-                        .set((
-                            ans::answer.eq(excluded(ans::answer)),
-                            ans::client_seq.eq(excluded(ans::client_seq)),
-                            ans::saved_at.eq(excluded(ans::saved_at)),
-                        )),
-                    ans::client_seq.lt(client_seq),
-                )
-            };
-        }
-        let written = match conn {
-            DbConn::Sqlite(c) => upsert!().execute(c)?,
-            DbConn::Postgres(c) => upsert!().execute(c)?,
-        };
-        if written == 1 {
-            return Ok(SaveOutcome::Saved(Saved { position, answer: answer.to_owned(), client_seq, saved_at: now }));
-        }
-        let (answer, seq, saved_at): (String, i64, NaiveDateTime) =
-            ans::table.find((id.as_str(), position)).select((ans::answer, ans::client_seq, ans::saved_at)).get_result(conn)?;
-        Ok(SaveOutcome::Superseded(Saved { position, answer, client_seq: seq, saved_at }))
-    })
+    let saved = Saved { position, answer: answer.to_owned(), client_seq, saved_at: now };
+    // Rows written; `None` when the attempt was found closed.
+    let written: Option<usize> = match conn {
+        DbConn::Postgres(c) => Some({
+            use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+            // One statement, one round trip: the UPDATE checks that the attempt is open and
+            // locks its row until the answer is written, as the transaction below does.
+            diesel::sql_query(
+                "WITH open AS (UPDATE attempts SET updated_at = $1 \
+                   WHERE id = $2 AND status = 'in_progress' AND deadline > $3 RETURNING id) \
+                 INSERT INTO answers (attempt_id, position, answer, client_seq, saved_at) \
+                   SELECT id, $4, $5, $6, $1 FROM open \
+                 ON CONFLICT (attempt_id, position) DO UPDATE \
+                   SET answer = excluded.answer, client_seq = excluded.client_seq, saved_at = excluded.saved_at \
+                   WHERE answers.client_seq < excluded.client_seq",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(id.as_str())
+            .bind::<Timestamp, _>(cutoff)
+            .bind::<Integer, _>(position)
+            .bind::<Text, _>(answer)
+            .bind::<BigInt, _>(client_seq)
+            .execute(c)?
+        }),
+        DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
+            let open = diesel::update(
+                a::table.find(id.as_str()).filter(a::status.eq("in_progress")).filter(a::deadline.gt(cutoff)),
+            )
+            .set(a::updated_at.eq(now))
+            .execute(conn)?;
+            if open == 0 {
+                return Ok::<_, DbError>(None);
+            }
+            // Insert, or overwrite an older save; a save with this or a newer sequence
+            // number already stored stands. (The upsert's `filter` is a trait method that
+            // QueryDsl's would shadow, and diesel's combined backend has no upserts.)
+            let DbConn::Sqlite(c) = conn else { return Ok(Some(0)) };
+            let upsert = diesel::insert_into(ans::table)
+                .values((
+                    ans::attempt_id.eq(id.as_str()),
+                    ans::position.eq(position),
+                    ans::answer.eq(answer),
+                    ans::client_seq.eq(client_seq),
+                    ans::saved_at.eq(now),
+                ))
+                .on_conflict((ans::attempt_id, ans::position))
+                .do_update()
+                .set((
+                    ans::answer.eq(excluded(ans::answer)),
+                    ans::client_seq.eq(excluded(ans::client_seq)),
+                    ans::saved_at.eq(excluded(ans::saved_at)),
+                ));
+            Ok(Some(diesel::query_dsl::methods::FilterDsl::filter(upsert, ans::client_seq.lt(client_seq)).execute(c)?))
+        })?,
+    };
+    match written {
+        None => Ok(SaveOutcome::Closed),
+        Some(1) => Ok(SaveOutcome::Saved(saved)),
+        Some(_) => unwritten(conn, id, position, cutoff),
+    }
+}
+
+/// Why a save wrote nothing: the attempt is closed, or a newer save stands.
+fn unwritten(conn: &mut DbConn, id: &AttemptId, position: i32, cutoff: NaiveDateTime) -> Result<SaveOutcome, DbError> {
+    let open: i64 = a::table
+        .find(id.as_str())
+        .filter(a::status.eq("in_progress"))
+        .filter(a::deadline.gt(cutoff))
+        .count()
+        .get_result(conn)?;
+    if open == 0 {
+        return Ok(SaveOutcome::Closed);
+    }
+    let (answer, client_seq, saved_at): (String, i64, NaiveDateTime) = ans::table
+        .find((id.as_str(), position))
+        .select((ans::answer, ans::client_seq, ans::saved_at))
+        .get_result(conn)?;
+    Ok(SaveOutcome::Superseded(Saved { position, answer, client_seq, saved_at }))
 }
 
 /// Finishes and grades an attempt that is still in progress, with every answer saved so
