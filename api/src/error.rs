@@ -402,6 +402,11 @@ impl From<DbError> for ApiError {
                 tracing::warn!(error = %e, "database pool exhausted");
                 ApiError::new(Code::ServiceUnavailable).retry_after(2)
             }
+            DbError::ConnectionLost(ref cause) => {
+                // Diesel marks the connection broken and the pool drops it; the client retries.
+                tracing::warn!(error = %cause, "database connection lost");
+                ApiError::new(Code::ServiceUnavailable).retry_after(1)
+            }
             other => ApiError::internal(other),
         }
     }

@@ -126,9 +126,10 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub fn pool(url: &DbUrl, max_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
     r2d2::Pool::builder()
         .max_size(max_size)
-        // A SQLite connection is a file handle that cannot go stale: no `SELECT 1` before
-        // every use. A PostgreSQL connection may have been cut by a server restart.
-        .test_on_check_out(matches!(url, DbUrl::Postgres(_)))
+        // No `SELECT 1` before every use (a round trip per request on PostgreSQL). A
+        // connection cut by a database restart fails its next query, is marked broken by
+        // diesel and dropped; that request is answered 503 with `Retry-After`.
+        .test_on_check_out(false)
         .connection_timeout(timeout)
         .build(Manager { url: url.clone() })
         .map_err(DbError::PoolExhausted)

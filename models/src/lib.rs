@@ -56,6 +56,9 @@ pub enum DbError {
     Query(#[source] diesel::result::Error),
     #[error("database connection failed")]
     Connection(#[source] diesel::ConnectionError),
+    /// The connection was cut (the database restarted): the caller should retry shortly.
+    #[error("database connection lost")]
+    ConnectionLost(#[source] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
 }
@@ -71,6 +74,9 @@ impl From<diesel::result::Error> for DbError {
                     .map(str::to_owned)
                     .unwrap_or_else(|| info.message().trim_start_matches("UNIQUE constraint failed: ").to_owned()),
             },
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                DbError::ConnectionLost(e)
+            }
             other => DbError::Query(other),
         }
     }

@@ -199,3 +199,45 @@ async fn servers_starting_together_create_one_province_and_one_admin() {
         models::organization::list_in(&mut conn, &cipher, &scope, &filter, &models::PageRequest::default()).unwrap();
     assert_eq!(provinces.items.len(), 1);
 }
+
+/// A PostgreSQL restart cuts every pooled connection. Connections are not tested before
+/// each use, so the first request on a dead one fails: it must be a 503 with `Retry-After`
+/// (the apps retry), never a 500, and the pool must drop the connection at once.
+#[actix_web::test]
+async fn connections_cut_by_the_database_cost_a_retry_not_an_error() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let url = models::db::DbUrl::parse(&app.database_url);
+    if url.backend() != models::db::Backend::Postgres {
+        eprintln!("PostgreSQL only: a SQLite connection is a file handle that cannot be cut");
+        return;
+    }
+    // Open every pooled connection (the tests' pool has 4).
+    let me = || app.get("/api/v1/me", &app.admin_token);
+    for res in futures_util::future::join_all((0..8).map(|_| me())).await {
+        res.expect(200);
+    }
+    let mut admin = url.connect().unwrap();
+    let cut = diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .unwrap();
+    assert!(cut >= 1, "no connection to cut");
+    let mut unavailable = 0;
+    for _ in 0..12 {
+        let res = me().await;
+        if res.status == 503 {
+            assert!(res.headers.contains_key("retry-after"), "{:?}", res.headers);
+            assert_eq!(res.body["code"], "service_unavailable");
+            unavailable += 1;
+        } else {
+            res.expect(200);
+        }
+    }
+    assert!(unavailable <= 4, "{unavailable} requests failed: dead connections were not dropped");
+    for _ in 0..8 {
+        me().await.expect(200);
+    }
+}
