@@ -47,6 +47,10 @@ struct Args {
     /// Percent of saves sent a second time, as a phone retrying after a lost reply.
     #[arg(long, default_value_t = 5)]
     resend_percent: u32,
+    /// Before exam day, this many candidates verify their faces all at once, to measure
+    /// the face checks per core (0: skip).
+    #[arg(long, default_value_t = 0)]
+    face_storm: usize,
     /// The server binary to start.
     #[arg(long, default_value = "target/release/sanda")]
     server: PathBuf,
@@ -109,6 +113,9 @@ async fn main() {
     let peak = process_usage(server.id()).map_or(0, |u| u.1 / 1_000_000);
     println!("the server's peak memory after set-up: {peak} MB");
     let (proctor, plan_id, phones) = (setup.proctor, setup.plan_id, setup.phones);
+    if args.face_storm > 0 {
+        face_storm(&api, server.id(), &setup.tokens[..args.face_storm.min(setup.tokens.len())], &verify_photo).await;
+    }
 
     // Exam day.
     let usage_before = process_usage(server.id());
@@ -195,6 +202,35 @@ async fn main() {
     let _ = server.wait();
     if unexpected > 0 {
         std::process::exit(1);
+    }
+}
+
+/// Face checks only, all at once: how many the server completes per second and per busy
+/// core, and how it turns the excess away (503 with `Retry-After`, retried).
+async fn face_storm(api: &Arc<Api>, server: u32, tokens: &[String], photo: &[u8]) {
+    use reqwest::Method as M;
+    let before = process_usage(server);
+    let t = Instant::now();
+    let checks = tokens.iter().map(|token| {
+        let (api, token, photo) = (api.clone(), token.clone(), photo.to_vec());
+        tokio::spawn(async move {
+            api.timed("storm:verifyFace", 200, M::POST, "/api/v1/me/face/verify", Some(&token), Body::Jpeg(&photo))
+                .await;
+        })
+    });
+    for c in checks.collect::<Vec<_>>() {
+        let _ = c.await;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    if let (Some((cpu0, _)), Some((cpu1, _))) = (before, process_usage(server)) {
+        let n = tokens.len() as f64;
+        let cores = (cpu1 - cpu0) / secs;
+        println!(
+            "face storm: {} checks in {secs:.1} s = {:.1}/s with {cores:.2} cores busy: {:.1} checks per core-second",
+            tokens.len(),
+            n / secs,
+            n / (cpu1 - cpu0)
+        );
     }
 }
 

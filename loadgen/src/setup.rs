@@ -18,6 +18,8 @@ pub struct Setup {
     pub plan_id: String,
     /// Each candidate's login (its mobile number).
     pub phones: Vec<String>,
+    /// The access tokens the registrations returned, in no particular order.
+    pub tokens: Vec<String>,
 }
 
 fn bank(n: usize) -> Value {
@@ -127,7 +129,7 @@ pub async fn run(api: &Arc<Api>, candidates: usize, enroll_photo: &[u8]) -> Setu
         .unwrap_or_default()
         .to_owned();
     let phones: Vec<String> = (0..candidates).map(|n| format!("139{n:08}")).collect();
-    stream::iter(0..candidates)
+    let tokens = stream::iter(0..candidates)
         .map(|n| {
             let (api, code, phone, photo) = (api.clone(), code.clone(), phones[n].clone(), enroll_photo.to_vec());
             async move {
@@ -138,10 +140,11 @@ pub async fn run(api: &Arc<Api>, candidates: usize, enroll_photo: &[u8]) -> Setu
                 api.timed("setup:enrollFace", 201, M::POST, "/api/v1/me/face", Some(&token), Body::Jpeg(&photo))
                     .await
                     .expect("enrolled");
+                token
             }
         })
         .buffer_unordered(16)
-        .collect::<Vec<()>>()
+        .collect::<Vec<String>>()
         .await;
     let b = api
         .must(
@@ -178,5 +181,5 @@ pub async fn run(api: &Arc<Api>, candidates: usize, enroll_photo: &[u8]) -> Setu
         "set-up: {candidates} candidates registered with faces enrolled, bank and exam in {:.0} s",
         t.elapsed().as_secs_f64()
     );
-    Setup { proctor, plan_id, phones }
+    Setup { proctor, plan_id, phones, tokens }
 }
