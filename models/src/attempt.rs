@@ -197,27 +197,7 @@ pub fn save_answer(
     let saved = Saved { position, answer: answer.to_owned(), client_seq, saved_at: now };
     // Rows written; `None` when the attempt was found closed.
     let written: Option<usize> = match conn {
-        DbConn::Postgres(c) => Some({
-            use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
-            // One statement, one round trip: the UPDATE checks that the attempt is open and
-            // locks its row until the answer is written, as the transaction below does.
-            diesel::sql_query(
-                "WITH open AS (UPDATE attempts SET updated_at = $1 \
-                   WHERE id = $2 AND status = 'in_progress' AND deadline > $3 RETURNING id) \
-                 INSERT INTO answers (attempt_id, position, answer, client_seq, saved_at) \
-                   SELECT id, $4, $5, $6, $1 FROM open \
-                 ON CONFLICT (attempt_id, position) DO UPDATE \
-                   SET answer = excluded.answer, client_seq = excluded.client_seq, saved_at = excluded.saved_at \
-                   WHERE answers.client_seq < excluded.client_seq",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(id.as_str())
-            .bind::<Timestamp, _>(cutoff)
-            .bind::<Integer, _>(position)
-            .bind::<Text, _>(answer)
-            .bind::<BigInt, _>(client_seq)
-            .execute(c)?
-        }),
+        DbConn::Postgres(c) => Some(PgSave { now, id: id.as_str(), cutoff, position, answer, client_seq }.execute(c)?),
         DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
             let open = diesel::update(
                 a::table.find(id.as_str()).filter(a::status.eq("in_progress")).filter(a::deadline.gt(cutoff)),
@@ -255,6 +235,55 @@ pub fn save_answer(
         Some(_) => unwritten(conn, id, position, cutoff),
     }
 }
+
+/// An answer save on PostgreSQL as one statement, one round trip: the UPDATE checks that
+/// the attempt is open and locks its row until the answer is written, as the transaction
+/// on SQLite does. A query type of its own rather than `sql_query`, so that diesel keeps
+/// it prepared.
+struct PgSave<'a> {
+    now: NaiveDateTime,
+    id: &'a str,
+    cutoff: NaiveDateTime,
+    position: i32,
+    answer: &'a str,
+    client_seq: i64,
+}
+
+impl diesel::query_builder::QueryId for PgSave<'_> {
+    type QueryId = PgSave<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgSave<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+        out.push_sql("WITH open AS (UPDATE attempts SET updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.id)?;
+        out.push_sql(" AND status = 'in_progress' AND deadline > ");
+        out.push_bind_param::<Timestamp, _>(&self.cutoff)?;
+        out.push_sql(
+            " RETURNING id) \
+             INSERT INTO answers (attempt_id, position, answer, client_seq, saved_at) SELECT id, ",
+        );
+        out.push_bind_param::<Integer, _>(&self.position)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.answer)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.client_seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(
+            " FROM open ON CONFLICT (attempt_id, position) DO UPDATE \
+             SET answer = excluded.answer, client_seq = excluded.client_seq, saved_at = excluded.saved_at \
+             WHERE answers.client_seq < excluded.client_seq",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::pg::PgConnection> for PgSave<'_> {}
 
 /// Why a save wrote nothing: the attempt is closed, or a newer save stands.
 fn unwritten(conn: &mut DbConn, id: &AttemptId, position: i32, cutoff: NaiveDateTime) -> Result<SaveOutcome, DbError> {
