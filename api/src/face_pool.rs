@@ -58,8 +58,10 @@ impl FacePool {
         T: Send + 'static,
     {
         let busy = || {
+            // One second: the queue holds about that much work, so the threads are still
+            // busy when the turned-away clients come back.
             ApiError::new(Code::ServiceUnavailable)
-                .retry_after(2)
+                .retry_after(1)
                 .text("人脸核验排队人数较多，请稍后重试", "face checks are queued up; retry in a moment")
         };
         let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| busy())?;

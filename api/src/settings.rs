@@ -20,7 +20,7 @@
 //! | `SANDA_FACE_MODELS` | `<data dir>/models` | the two face models (`scripts/fetch-face-models`) |
 //! | `SANDA_FACE_THRESHOLD` | `0.42` | cosine similarity at or above which two faces match |
 //! | `SANDA_FACE_THREADS` | number of cores | face analyses run at once |
-//! | `SANDA_FACE_QUEUE` | 4 × threads | face requests that may wait; beyond, 503 with `Retry-After` |
+//! | `SANDA_FACE_QUEUE` | 64 × threads | face requests that may wait (1–2 s of work per thread at 15–30 ms a check, so the threads never idle while turned-away clients wait out `Retry-After: 1`); beyond, 503 |
 //! | `SANDA_FACE_VERIFICATION_TTL_SECS` | `300` | how long a successful verification's id stays usable |
 //! | `LOG_FORMAT` | `text` | `json` for one JSON object per line |
 //! | `RUST_LOG` | `info` | log filter |
@@ -136,7 +136,7 @@ impl Settings {
             face_models_dir: var("SANDA_FACE_MODELS").map(PathBuf::from).unwrap_or_else(|| data_dir.join("models")),
             face_threshold: parsed("SANDA_FACE_THRESHOLD", DEFAULT_FACE_THRESHOLD)?,
             face_threads,
-            face_queue: parsed("SANDA_FACE_QUEUE", 4 * face_threads)?,
+            face_queue: parsed("SANDA_FACE_QUEUE", 64 * face_threads)?,
             face_verification_ttl_secs: parsed("SANDA_FACE_VERIFICATION_TTL_SECS", DEFAULT_FACE_VERIFICATION_TTL_SECS)?,
             answer_grace_secs: parsed("SANDA_ANSWER_GRACE_SECS", DEFAULT_ANSWER_GRACE_SECS)?,
             sweep_interval_secs: parsed("SANDA_SWEEP_INTERVAL_SECS", DEFAULT_SWEEP_INTERVAL_SECS)?,
