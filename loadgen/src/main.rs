@@ -9,7 +9,7 @@
 //! faces (set-up, reported apart). Then exam day, all candidates at once: log in, verify
 //! the face with a real photo (503 answers are retried after `Retry-After`, as the app
 //! does), start, save answers with a think time (a share of them sent twice, as a flaky
-//! phone would), resume once half-way, submit; a proctor polls the candidate list the
+//! phone would), resume once at a random point (a dropped connection), submit; a proctor polls the candidate list the
 //! whole time. It prints per operation the count, rate, latency percentiles and errors by
 //! code, the server's CPU use and peak memory, and each rate as a share of the same server's
 //! `/healthz` (the stack's own ceiling).
@@ -260,11 +260,13 @@ async fn arrive(api: &Api, phone: &str, photo: &[u8], plan: &str) -> Option<Seat
     Some(Seat { token, attempt, questions })
 }
 
-/// The exam itself: answers with think time (some saves sent twice), a resume half-way,
+/// The exam itself: answers with think time (some saves sent twice), a resume at a random
+/// point (as after a dropped connection: not all candidates at the same question),
 /// the submission.
 async fn answer(api: &Api, seat: &Seat, answers: usize, think_ms: u64, resend: u32) {
     use reqwest::Method as M;
     let Seat { token, attempt, questions } = seat;
+    let resume_at = rand::thread_rng().gen_range(0..answers.max(1));
     for (i, q) in questions.iter().take(answers).enumerate() {
         let pause = if think_ms == 0 { 0 } else { rand::thread_rng().gen_range(think_ms / 2..=think_ms * 3 / 2) };
         tokio::time::sleep(Duration::from_millis(pause)).await;
@@ -275,7 +277,7 @@ async fn answer(api: &Api, seat: &Seat, answers: usize, think_ms: u64, resend: u
         if rand::thread_rng().gen_range(0..100) < resend {
             api.timed("saveAnswer:resend", 200, M::PUT, &path, Some(token), Body::Json(&save)).await;
         }
-        if i == answers / 2 {
+        if i == resume_at {
             let path = format!("/api/v1/attempts/{attempt}");
             api.timed("getAttempt", 200, M::GET, &path, Some(token), Body::None).await;
         }
