@@ -62,14 +62,14 @@ pub async fn save_answer(
     if seq < 0 {
         return Err(ApiError::new(Code::ValidationFailed).field("seq").text("不能为负数", "must not be negative"));
     }
+    if me.role != exam::Role::Worker {
+        return Err(ApiError::new(Code::NotAWorker));
+    }
+    let id = AttemptId::parse(&id).ok_or_else(ApiError::not_found)?;
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let result = state
         .db(move |conn, _| {
-            if me.role != exam::Role::Worker {
-                return Err(ApiError::new(Code::NotAWorker));
-            }
             // The attempt, only if it is the caller's, and the question: one query.
-            let id = AttemptId::parse(&id).ok_or_else(ApiError::not_found)?;
             let (a, item) = attempt::for_save(conn, &id, &me.account_id, position)?.ok_or_else(ApiError::not_found)?;
             let (kind, order) = item.ok_or_else(|| ApiError::not_found().field("position"))?;
             let normalised = if answer.trim().is_empty() {
