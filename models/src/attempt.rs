@@ -1,9 +1,11 @@
 //! Attempts: the drawn paper, the answers saved against it, and its single grading.
 //!
-//! Every change to an attempt first updates the attempt's own row under a condition
-//! (still in progress, still before the cut-off). That statement both checks the state and
-//! locks the row until the transaction ends, so a save and the finishing of the same
-//! attempt never interleave, on SQLite or PostgreSQL, and an attempt is graded once.
+//! A save and the finishing of the same attempt never interleave, and an attempt is graded
+//! once. Finishing updates the attempt's row under a condition (still in progress), which
+//! checks the state and locks the row until its transaction ends. A save checks that the
+//! attempt is open while holding a lock that finishing must wait for: on SQLite the write
+//! lock its transaction takes at the start, on PostgreSQL a share lock on the row (saves of
+//! one attempt share it; finishing's update waits for them).
 
 use std::collections::HashMap;
 
@@ -199,11 +201,14 @@ pub fn save_answer(
     let written: Option<usize> = match conn {
         DbConn::Postgres(c) => Some(PgSave { now, id: id.as_str(), cutoff, position, answer, client_seq }.execute(c)?),
         DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
-            let open = diesel::update(
-                a::table.find(id.as_str()).filter(a::status.eq("in_progress")).filter(a::deadline.gt(cutoff)),
-            )
-            .set(a::updated_at.eq(now))
-            .execute(conn)?;
+            // The transaction holds SQLite's write lock from its start: no finish can come
+            // between this check and the write.
+            let open: i64 = a::table
+                .find(id.as_str())
+                .filter(a::status.eq("in_progress"))
+                .filter(a::deadline.gt(cutoff))
+                .count()
+                .get_result(conn)?;
             if open == 0 {
                 return Ok::<_, DbError>(None);
             }
@@ -236,9 +241,11 @@ pub fn save_answer(
     }
 }
 
-/// An answer save on PostgreSQL as one statement, one round trip: the UPDATE checks that
-/// the attempt is open and locks its row until the answer is written, as the transaction
-/// on SQLite does. A query type of its own rather than `sql_query`, so that diesel keeps
+/// An answer save on PostgreSQL as one statement, one round trip: `FOR SHARE` checks that
+/// the attempt is open and holds its row until the answer is written. Saves share that
+/// lock; `finish`'s UPDATE of the row conflicts with it, so a save and the grading never
+/// interleave (a save that finds the row just finished re-reads it, sees `finished` and
+/// writes nothing). A query type of its own rather than `sql_query`, so that diesel keeps
 /// it prepared.
 struct PgSave<'a> {
     now: NaiveDateTime,
@@ -257,14 +264,12 @@ impl diesel::query_builder::QueryId for PgSave<'_> {
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgSave<'_> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
-        out.push_sql("WITH open AS (UPDATE attempts SET updated_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" WHERE id = ");
+        out.push_sql("WITH open AS (SELECT id FROM attempts WHERE id = ");
         out.push_bind_param::<Text, _>(self.id)?;
         out.push_sql(" AND status = 'in_progress' AND deadline > ");
         out.push_bind_param::<Timestamp, _>(&self.cutoff)?;
         out.push_sql(
-            " RETURNING id) \
+            " FOR SHARE) \
              INSERT INTO answers (attempt_id, position, answer, client_seq, saved_at) SELECT id, ",
         );
         out.push_bind_param::<Integer, _>(&self.position)?;
