@@ -203,13 +203,7 @@ pub fn save_answer(
         DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
             // The transaction holds SQLite's write lock from its start: no finish can come
             // between this check and the write.
-            let open: i64 = a::table
-                .find(id.as_str())
-                .filter(a::status.eq("in_progress"))
-                .filter(a::deadline.gt(cutoff))
-                .count()
-                .get_result(conn)?;
-            if open == 0 {
+            if !is_open(conn, id, cutoff)? {
                 return Ok::<_, DbError>(None);
             }
             // Insert, or overwrite an older save; a save with this or a newer sequence
@@ -290,15 +284,20 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgSave<'_> {
 
 impl RunQueryDsl<diesel::pg::PgConnection> for PgSave<'_> {}
 
-/// Why a save wrote nothing: the attempt is closed, or a newer save stands.
-fn unwritten(conn: &mut DbConn, id: &AttemptId, position: i32, cutoff: NaiveDateTime) -> Result<SaveOutcome, DbError> {
+/// Whether the attempt is in progress with its cut-off (`deadline + grace`) after `cutoff`.
+fn is_open(conn: &mut DbConn, id: &AttemptId, cutoff: NaiveDateTime) -> Result<bool, DbError> {
     let open: i64 = a::table
         .find(id.as_str())
         .filter(a::status.eq("in_progress"))
         .filter(a::deadline.gt(cutoff))
         .count()
         .get_result(conn)?;
-    if open == 0 {
+    Ok(open > 0)
+}
+
+/// Why a save wrote nothing: the attempt is closed, or a newer save stands.
+fn unwritten(conn: &mut DbConn, id: &AttemptId, position: i32, cutoff: NaiveDateTime) -> Result<SaveOutcome, DbError> {
+    if !is_open(conn, id, cutoff)? {
         return Ok(SaveOutcome::Closed);
     }
     let (answer, client_seq, saved_at): (String, i64, NaiveDateTime) = ans::table
