@@ -13,7 +13,7 @@ pub fn photo(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> Value {
+pub async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> Value {
     let req = app.client.post(app.url(path)).bearer_auth(token).header("content-type", "image/jpeg").body(bytes);
     TestApp::finish(req).await.body
 }

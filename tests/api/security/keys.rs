@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{id, marked_bank, window};
-use crate::exams::{key_of, open_plan, site_with, synthetic_bank};
+use crate::exams::{key_of, open_plan, photo, site_with, synthetic_bank, upload};
 use crate::helpers::TestApp;
 
 /// Where a worker-facing body could carry an answer key. Empty when there is none.
@@ -51,11 +51,6 @@ fn key_leaks(body: &Value) -> Vec<String> {
     found
 }
 
-async fn upload_photo(app: &TestApp, path: &str, token: &str, name: &str) -> Value {
-    let req = app.client.post(app.url(path)).bearer_auth(token).header("content-type", "image/jpeg");
-    TestApp::finish(req.body(crate::exams::photo(name))).await.body
-}
-
 #[actix_web::test]
 async fn no_answer_key_reaches_a_worker_while_the_window_is_open() {
     let app = TestApp::spawn().await;
@@ -68,8 +63,8 @@ async fn no_answer_key_reaches_a_worker_while_the_window_is_open() {
 
     keep("listMyExams", app.get("/api/v1/me/exams", &token).await.expect(200));
     keep("getFaceStatus", app.get("/api/v1/me/face", &token).await.expect(200));
-    keep("enrollFace", upload_photo(&app, "/api/v1/me/face", &token, "df_img01.jpg").await);
-    let verified = upload_photo(&app, "/api/v1/me/face/verify", &token, "df_img02.jpg").await;
+    keep("enrollFace", upload(&app, "/api/v1/me/face", &token, photo("df_img01.jpg")).await);
+    let verified = upload(&app, "/api/v1/me/face/verify", &token, photo("df_img02.jpg")).await;
     let start_path = format!("/api/v1/exam-plans/{plan_id}/attempts");
     let paper =
         app.post(&start_path, &token, json!({"verification_id": verified["verification_id"]})).await.expect(201);
