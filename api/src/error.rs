@@ -208,6 +208,11 @@ impl ApiError {
         self
     }
 
+    /// A failure on the server's side (5xx), not the client's.
+    pub fn is_server_fault(&self) -> bool {
+        self.code.status().is_server_error()
+    }
+
     /// A 500 whose cause is logged, never shown.
     pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
         let mut e = Self::new(Code::Internal);
@@ -403,7 +408,8 @@ impl From<DbError> for ApiError {
                 ApiError::new(Code::ServiceUnavailable).retry_after(2)
             }
             DbError::ConnectionLost(ref cause) => {
-                // Diesel marks the connection broken and the pool drops it; the client retries.
+                // The pool tests the connection when it comes back and drops it (see
+                // `AppState::db`); the client retries.
                 tracing::warn!(error = %cause, "database connection lost");
                 ApiError::new(Code::ServiceUnavailable).retry_after(1)
             }

@@ -54,7 +54,11 @@ impl AppState {
             let _entered = span.enter();
             let _permit = permit;
             let mut conn = models::db::get(&pool)?;
-            f(&mut conn, &cipher)
+            let result = f(&mut conn, &cipher);
+            if result.as_ref().is_err_and(ApiError::is_server_fault) {
+                conn.suspect();
+            }
+            result
         })
         .await?
     }

@@ -97,24 +97,63 @@ pub struct Manager {
     url: DbUrl,
 }
 
+/// A pooled connection. It is not tested before each use (a round trip per request on
+/// PostgreSQL); one that served a request ending in a server-side error is marked
+/// `suspect` and tested when it goes back, so a connection cut by a database restart is
+/// dropped after its first failure (diesel does not always mark such a connection broken).
+pub struct Pooled {
+    conn: DbConn,
+    suspect: bool,
+}
+
+impl Pooled {
+    /// Asks for a test of this connection when it goes back to the pool.
+    pub fn suspect(&mut self) {
+        self.suspect = true;
+    }
+}
+
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pooled").field("backend", &self.conn.backend()).field("suspect", &self.suspect).finish()
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        self.url.connect().map_err(|e| match e {
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        let conn = self.url.connect().map_err(|e| match e {
             DbError::Connection(c) => r2d2::Error::ConnectionError(c),
             DbError::Query(q) => r2d2::Error::QueryError(q),
             other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
-        })
+        })?;
+        Ok(Pooled { conn, suspect: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), r2d2::Error> {
+        conn.conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        if std::thread::panicking() || r2d2::R2D2Connection::is_broken(&mut conn.conn) {
+            return true;
+        }
+        std::mem::take(&mut conn.suspect) && conn.conn.batch_execute("SELECT 1").is_err()
     }
 }
 
@@ -126,9 +165,7 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub fn pool(url: &DbUrl, max_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
     r2d2::Pool::builder()
         .max_size(max_size)
-        // No `SELECT 1` before every use (a round trip per request on PostgreSQL). A
-        // connection cut by a database restart fails its next query, is marked broken by
-        // diesel and dropped; that request is answered 503 with `Retry-After`.
+        // No `SELECT 1` before every use: see `Pooled`.
         .test_on_check_out(false)
         .connection_timeout(timeout)
         .build(Manager { url: url.clone() })
