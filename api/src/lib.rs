@@ -13,6 +13,7 @@ pub mod face_pool;
 pub mod keys;
 pub mod middleware;
 pub mod openapi;
+pub mod papers;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use crate::auth::tokens::TokenKeys;
 use crate::error::{ApiError, Code};
 use crate::face_pool::FacePool;
+use crate::papers::Shapes;
 use crate::settings::Settings;
 
 /// Shared application state, held in `web::Data`.
@@ -22,7 +23,12 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
     pub face: FacePool,
+    /// Drawn papers' shapes, for checking answers without a query.
+    pub papers: Arc<Shapes>,
 }
+
+/// How many papers' shapes a server keeps (about 1 KB each).
+const PAPER_SHAPES: usize = 100_000;
 
 /// How long a request waits for a database connection before it is answered 503.
 pub const DB_WAIT: Duration = Duration::from_secs(5);
@@ -30,7 +36,7 @@ pub const DB_WAIT: Duration = Duration::from_secs(5);
 impl AppState {
     pub fn new(pool: DbPool, cipher: Cipher, tokens: TokenKeys, settings: Arc<Settings>, face: FacePool) -> Self {
         let db_gate = Arc::new(Semaphore::new(pool.max_size() as usize));
-        Self { pool, db_gate, cipher, tokens, settings, face }
+        Self { pool, db_gate, cipher, tokens, settings, face, papers: Arc::new(Shapes::new(PAPER_SHAPES)) }
     }
 
     /// Runs blocking database work on the blocking pool with a pooled connection, never on

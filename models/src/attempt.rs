@@ -196,43 +196,109 @@ pub fn save_answer(
     now: NaiveDateTime,
     cutoff: NaiveDateTime,
 ) -> Result<SaveOutcome, DbError> {
-    let saved = Saved { position, answer: answer.to_owned(), client_seq, saved_at: now };
+    let row = SaveRow { id: id.as_str(), position, answer, client_seq, now, cutoff };
     // Rows written; `None` when the attempt was found closed.
     let written: Option<usize> = match conn {
-        DbConn::Postgres(c) => Some(PgSave { now, id: id.as_str(), cutoff, position, answer, client_seq }.execute(c)?),
+        DbConn::Postgres(c) => Some(PgSave(row).execute(c)?),
         DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
             // The transaction holds SQLite's write lock from its start: no finish can come
             // between this check and the write.
             if !is_open(conn, id, cutoff)? {
                 return Ok::<_, DbError>(None);
             }
-            // Insert, or overwrite an older save; a save with this or a newer sequence
-            // number already stored stands. (The upsert's `filter` is a trait method that
-            // QueryDsl's would shadow, and diesel's combined backend has no upserts.)
-            let DbConn::Sqlite(c) = conn else { return Ok(Some(0)) };
-            let upsert = diesel::insert_into(ans::table)
-                .values((
-                    ans::attempt_id.eq(id.as_str()),
-                    ans::position.eq(position),
-                    ans::answer.eq(answer),
-                    ans::client_seq.eq(client_seq),
-                    ans::saved_at.eq(now),
-                ))
-                .on_conflict((ans::attempt_id, ans::position))
-                .do_update()
-                .set((
-                    ans::answer.eq(excluded(ans::answer)),
-                    ans::client_seq.eq(excluded(ans::client_seq)),
-                    ans::saved_at.eq(excluded(ans::saved_at)),
-                ));
-            Ok(Some(diesel::query_dsl::methods::FilterDsl::filter(upsert, ans::client_seq.lt(client_seq)).execute(c)?))
+            Ok(Some(sqlite_upsert(conn, &row)?))
         })?,
     };
     match written {
         None => Ok(SaveOutcome::Closed),
-        Some(1) => Ok(SaveOutcome::Saved(saved)),
+        Some(1) => Ok(SaveOutcome::Saved(Saved { position, answer: answer.to_owned(), client_seq, saved_at: now })),
         Some(_) => unwritten(conn, id, position, cutoff),
     }
+}
+
+/// Who a save's bearer token says is calling: an account, its login session and the
+/// account's token epoch when the token was issued.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    pub account: &'a crate::AccountId,
+    pub session: &'a crate::SessionId,
+    pub epoch: i32,
+}
+
+/// The common save in one statement, bearer check included: writes the answer only if
+/// the session is live, the account is an active worker's with the token's epoch and no
+/// pending password change, the attempt is that worker's and open, and no save with this
+/// or a newer sequence number is stored. The deadline when written; `None` when anything
+/// is not so, for the caller to find out which through the full checks, one by one.
+#[allow(clippy::too_many_arguments)]
+pub fn save_checked(
+    conn: &mut DbConn,
+    who: Claimant<'_>,
+    id: &AttemptId,
+    position: i32,
+    answer: &str,
+    client_seq: i64,
+    now: NaiveDateTime,
+    cutoff: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, DbError> {
+    let row = SaveRow { id: id.as_str(), position, answer, client_seq, now, cutoff };
+    match conn {
+        DbConn::Postgres(c) => Ok(PgCheckedSave { row, who }.get_result(c).optional()?),
+        DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
+            use crate::schema::{accounts as acc, sessions as s, workers as w};
+            let deadline: Option<NaiveDateTime> = a::table
+                .inner_join(w::table.on(w::id.eq(a::worker_id)))
+                .inner_join(acc::table.on(w::account_id.eq(acc::id.nullable())))
+                .inner_join(s::table.on(s::account_id.eq(acc::id)))
+                .filter(a::id.eq(id.as_str()).and(a::status.eq("in_progress")).and(a::deadline.gt(cutoff)))
+                .filter(acc::id.eq(who.account.as_str()))
+                .filter(acc::active.and(acc::token_epoch.eq(who.epoch)).and(acc::role.eq("worker")))
+                .filter(acc::must_change_password.eq(false))
+                .filter(s::id.eq(who.session.as_str()).and(s::revoked_at.is_null()).and(s::expires_at.gt(now)))
+                .select(a::deadline)
+                .get_result(conn)
+                .optional()?;
+            match deadline {
+                Some(d) if sqlite_upsert(conn, &row)? == 1 => Ok(Some(d)),
+                _ => Ok(None),
+            }
+        }),
+    }
+}
+
+/// One answer to write.
+#[derive(Debug, Clone, Copy)]
+struct SaveRow<'a> {
+    id: &'a str,
+    position: i32,
+    answer: &'a str,
+    client_seq: i64,
+    now: NaiveDateTime,
+    /// Open means `deadline > cutoff`.
+    cutoff: NaiveDateTime,
+}
+
+/// Inserts the answer, or overwrites an older save of it; a save with this or a newer
+/// sequence number already stored stands. Rows written. (The upsert's `filter` is a trait
+/// method that QueryDsl's would shadow, and diesel's combined backend has no upserts.)
+fn sqlite_upsert(conn: &mut DbConn, row: &SaveRow<'_>) -> Result<usize, DbError> {
+    let DbConn::Sqlite(c) = conn else { return Err(DbError::Corrupt("sqlite_upsert on PostgreSQL".into())) };
+    let upsert = diesel::insert_into(ans::table)
+        .values((
+            ans::attempt_id.eq(row.id),
+            ans::position.eq(row.position),
+            ans::answer.eq(row.answer),
+            ans::client_seq.eq(row.client_seq),
+            ans::saved_at.eq(row.now),
+        ))
+        .on_conflict((ans::attempt_id, ans::position))
+        .do_update()
+        .set((
+            ans::answer.eq(excluded(ans::answer)),
+            ans::client_seq.eq(excluded(ans::client_seq)),
+            ans::saved_at.eq(excluded(ans::saved_at)),
+        ));
+    Ok(diesel::query_dsl::methods::FilterDsl::filter(upsert, ans::client_seq.lt(row.client_seq)).execute(c)?)
 }
 
 /// An answer save on PostgreSQL as one statement, one round trip: `FOR SHARE` checks that
@@ -241,31 +307,27 @@ pub fn save_answer(
 /// interleave (a save that finds the row just finished re-reads it, sees `finished` and
 /// writes nothing). A query type of its own rather than `sql_query`, so that diesel keeps
 /// it prepared.
-struct PgSave<'a> {
-    now: NaiveDateTime,
-    id: &'a str,
-    cutoff: NaiveDateTime,
-    position: i32,
-    answer: &'a str,
-    client_seq: i64,
+///
+/// The attempt is found by its primary key alone and whether it is open is a column of
+/// the result: a condition on status and deadline in the WHERE clause let the planner,
+/// with statistics from before the exam (no attempt open), pick the index of open
+/// attempts and walk all of them on every save.
+struct PgSave<'a>(SaveRow<'a>);
+
+/// [`PgSave`] with the bearer check of [`save_checked`] in the same statement; returns the
+/// attempt's deadline when it wrote.
+struct PgCheckedSave<'a> {
+    row: SaveRow<'a>,
+    who: Claimant<'a>,
 }
 
-impl diesel::query_builder::QueryId for PgSave<'_> {
-    type QueryId = PgSave<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+type Pass<'x, 'b> = diesel::query_builder::AstPass<'x, 'b, diesel::pg::Pg>;
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgSave<'_> {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+impl SaveRow<'_> {
+    /// `… INSERT …` from the CTE `open (id, deadline, is_open)`, keeping newer saves.
+    fn push_upsert<'b>(&'b self, out: &mut Pass<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
-        out.push_sql("WITH open AS (SELECT id FROM attempts WHERE id = ");
-        out.push_bind_param::<Text, _>(self.id)?;
-        out.push_sql(" AND status = 'in_progress' AND deadline > ");
-        out.push_bind_param::<Timestamp, _>(&self.cutoff)?;
-        out.push_sql(
-            " FOR SHARE) \
-             INSERT INTO answers (attempt_id, position, answer, client_seq, saved_at) SELECT id, ",
-        );
+        out.push_sql(" INSERT INTO answers (attempt_id, position, answer, client_seq, saved_at) SELECT id, ");
         out.push_bind_param::<Integer, _>(&self.position)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(self.answer)?;
@@ -274,15 +336,76 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgSave<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(
-            " FROM open ON CONFLICT (attempt_id, position) DO UPDATE \
+            " FROM open WHERE is_open ON CONFLICT (attempt_id, position) DO UPDATE \
              SET answer = excluded.answer, client_seq = excluded.client_seq, saved_at = excluded.saved_at \
              WHERE answers.client_seq < excluded.client_seq",
         );
         Ok(())
     }
+
+    /// `a.status = 'in_progress' AND a.deadline > cutoff AS is_open`.
+    fn push_is_open<'b>(&'b self, out: &mut Pass<'_, 'b>) -> QueryResult<()> {
+        out.push_sql("(a.status = 'in_progress' AND a.deadline > ");
+        out.push_bind_param::<diesel::sql_types::Timestamp, _>(&self.cutoff)?;
+        out.push_sql(") AS is_open");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for PgSave<'_> {
+    type QueryId = PgSave<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgSave<'_> {
+    fn walk_ast<'b>(&'b self, mut out: Pass<'_, 'b>) -> QueryResult<()> {
+        out.push_sql("WITH open AS (SELECT a.id, ");
+        self.0.push_is_open(&mut out)?;
+        out.push_sql(" FROM attempts a WHERE a.id = ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(self.0.id)?;
+        out.push_sql(" FOR SHARE)");
+        self.0.push_upsert(&mut out)
+    }
 }
 
 impl RunQueryDsl<diesel::pg::PgConnection> for PgSave<'_> {}
+
+impl diesel::query_builder::QueryId for PgCheckedSave<'_> {
+    type QueryId = PgCheckedSave<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for PgCheckedSave<'_> {
+    type SqlType = diesel::sql_types::Timestamp;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgCheckedSave<'_> {
+    fn walk_ast<'b>(&'b self, mut out: Pass<'_, 'b>) -> QueryResult<()> {
+        use diesel::sql_types::{Integer, Text, Timestamp};
+        out.push_sql("WITH open AS (SELECT a.id, a.deadline, ");
+        self.row.push_is_open(&mut out)?;
+        out.push_sql(
+            " FROM attempts a JOIN workers w ON w.id = a.worker_id \
+             JOIN accounts acc ON acc.id = w.account_id JOIN sessions s ON s.account_id = acc.id \
+             WHERE a.id = ",
+        );
+        out.push_bind_param::<Text, _>(self.row.id)?;
+        out.push_sql(" AND acc.id = ");
+        out.push_bind_param::<Text, _>(self.who.account.as_str())?;
+        out.push_sql(" AND acc.active AND acc.token_epoch = ");
+        out.push_bind_param::<Integer, _>(&self.who.epoch)?;
+        out.push_sql(" AND acc.role = 'worker' AND NOT acc.must_change_password AND s.id = ");
+        out.push_bind_param::<Text, _>(self.who.session.as_str())?;
+        out.push_sql(" AND s.revoked_at IS NULL AND s.expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.row.now)?;
+        out.push_sql(" FOR SHARE OF a)");
+        self.row.push_upsert(&mut out)?;
+        out.push_sql(" RETURNING (SELECT deadline FROM open)");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::pg::PgConnection> for PgCheckedSave<'_> {}
 
 /// Whether the attempt is in progress with its cut-off (`deadline + grace`) after `cutoff`.
 fn is_open(conn: &mut DbConn, id: &AttemptId, cutoff: NaiveDateTime) -> Result<bool, DbError> {
@@ -405,4 +528,23 @@ pub fn for_save(
         _ => None,
     };
     Ok(Some((row.into(), item)))
+}
+
+/// Every question of a paper as the candidate sees it, in order of position from 1: its
+/// kind and how many options it shows. None of this changes once the paper is drawn.
+pub fn shape(conn: &mut DbConn, id: &AttemptId) -> Result<Vec<(exam::bank::QuestionKind, usize)>, DbError> {
+    use crate::schema::question_versions as v;
+    let rows: Vec<(i32, String, String)> = i::table
+        .inner_join(v::table.on(v::id.eq(i::question_version_id)))
+        .filter(i::attempt_id.eq(id.as_str()))
+        .order(i::position)
+        .select((i::position, v::kind, i::option_order))
+        .load(conn)?;
+    rows.into_iter()
+        .zip(1..)
+        .map(|((position, kind, order), expected)| {
+            let kind = exam::bank::QuestionKind::parse(&kind).ok().filter(|_| position == expected);
+            kind.map(|k| (k, order.len())).ok_or_else(|| DbError::Corrupt(format!("attempt_items {id}")))
+        })
+        .collect()
 }

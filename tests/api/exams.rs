@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, WORKER_PASSWORD};
 
 pub fn photo(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/face-data/images").join(name);
@@ -261,6 +261,66 @@ async fn saves_resume_keep_the_newest_answer_and_refuse_bad_input() {
     app.get(&format!("/api/v1/attempts/{attempt}"), &other).await.expect_error(404, "not_found");
     save(&app, &other, &attempt, pos, "A", 99).await.expect_error(404, "not_found");
     app.get(&format!("/api/v1/attempts/{attempt}/result"), &other).await.expect_error(404, "not_found");
+}
+
+/// Once a server has seen one save of a paper, the next saves check the caller and the
+/// attempt in the same statement as the write. Every refusal must hold there too, with
+/// the same answer as on the first save, and leave nothing written.
+#[actix_web::test]
+async fn warm_saves_refuse_ended_sessions_revoked_accounts_other_workers_and_bad_input() {
+    let app = TestApp::spawn().await;
+    let s = site(&app).await;
+    let (_, token, resident_id, _) = app.worker(&s.ent_admin, &s.ent, "张三").await;
+    let (_, other, _, _) = app.worker(&s.ent_admin, &s.ent, "李四").await;
+    let plan = open_plan(&app, &s).await;
+    let paper = start(&app, &token, &id(&plan)).await;
+    let attempt = id(&paper);
+    let choice = questions(&paper).into_iter().find(|q| q["kind"] == "multiple_choice").unwrap();
+    let pos = choice["position"].as_i64().unwrap();
+    let stored = || async {
+        let mut conn = db(&app).await;
+        models::attempt::answers(&mut conn, &models::AttemptId::parse(&attempt).unwrap()).unwrap()
+    };
+
+    for seq in 1..=3 {
+        let saved = save(&app, &token, &attempt, pos, "ca", seq).await.expect(200);
+        assert_eq!((saved["applied"].as_bool(), saved["answer"].as_str()), (Some(true), Some("AC")), "{saved}");
+        let remaining = saved["remaining_seconds"].as_i64().unwrap();
+        assert!((3500..=3600).contains(&remaining), "{saved}");
+    }
+    let stale = save(&app, &token, &attempt, pos, "B", 2).await.expect(200);
+    assert_eq!(
+        (stale["applied"].as_bool(), stale["answer"].as_str(), stale["seq"].as_i64()),
+        (Some(false), Some("AC"), Some(3))
+    );
+    save(&app, &token, &attempt, pos, "AE", 4).await.expect_error(422, "validation_failed");
+    save(&app, &token, &attempt, pos, "A", -1).await.expect_error(422, "validation_failed");
+    save(&app, &token, &attempt, 11, "A", 4).await.expect_error(404, "not_found");
+    save(&app, &other, &attempt, pos, "B", 50).await.expect_error(404, "not_found");
+    save(&app, &app.admin_token, &attempt, pos, "B", 50).await.expect_error(403, "not_a_worker");
+    save(&app, "not-a-token", &attempt, pos, "B", 50).await.expect_error(401, "invalid_token");
+
+    // The phone logs out: its token no longer saves.
+    app.send(Method::POST, "/api/v1/auth/logout", Some(&token), None).await.expect(204);
+    save(&app, &token, &attempt, pos, "B", 60).await.expect_error(401, "token_revoked");
+    // A new login saves; after a password change, that login's token no longer does.
+    let second = app.login(&resident_id, WORKER_PASSWORD).await.expect(200);
+    let second = second["access_token"].as_str().unwrap().to_owned();
+    save(&app, &second, &attempt, pos, "AB", 61).await.expect(200);
+    let change = json!({"current_password": WORKER_PASSWORD, "new_password": "Worker-pass-2027"});
+    let third = app.post("/api/v1/me/password", &second, change).await.expect(200);
+    let third = third["access_token"].as_str().unwrap().to_owned();
+    save(&app, &second, &attempt, pos, "B", 70).await.expect_error(401, "token_revoked");
+    save(&app, &third, &attempt, pos, "ABC", 71).await.expect(200);
+    // The account is deactivated mid-exam: its live token no longer saves.
+    let me = app.get("/api/v1/me", &third).await.expect(200);
+    let account = models::AccountId::parse(me["id"].as_str().unwrap()).unwrap();
+    models::account::set_active(&mut db(&app).await, &account, false).unwrap();
+    save(&app, &third, &attempt, pos, "B", 80).await.expect_error(401, "token_revoked");
+
+    let answers = stored().await;
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!((answers[0].answer.as_str(), answers[0].client_seq), ("ABC", 71), "only accepted saves were written");
 }
 
 #[actix_web::test]

@@ -1,6 +1,6 @@
 use actix_web::web;
 
-use super::{own_attempt, paper, settle, AttemptResponse};
+use super::{own_attempt, paper, remember, settle, AttemptResponse};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -27,5 +27,6 @@ pub async fn get_attempt(
             paper(conn, &a, &plan)
         })
         .await?;
+    remember(&state.papers, &view);
     Ok(web::Json(view))
 }

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AnyPrincipal;
 use crate::error::{ApiError, Code};
+use crate::papers::Shapes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +102,14 @@ pub fn settle(conn: &mut DbConn, a: Attempt, grace: chrono::Duration) -> Result<
     let plan = models::plan::rules(conn, &a.plan_id)?;
     attempt::finish(conn, &a.id, "time_up", now, &plan.blueprint)?;
     Ok(attempt::get(conn, &a.id)?)
+}
+
+/// Keeps the paper's shape for this server's answer saves while the attempt is open (see
+/// [`crate::papers`]).
+pub fn remember(papers: &Shapes, view: &AttemptResponse) {
+    if let (AttemptStatus::InProgress, Some(id)) = (view.status, AttemptId::parse(&view.id)) {
+        papers.insert(id, view.questions.iter().map(|q| (q.kind, q.options.len())).collect());
+    }
 }
 
 /// A question's options in the order this candidate sees them.

@@ -6,7 +6,7 @@ use rand::RngCore;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{paper, settle, AttemptResponse};
+use super::{paper, remember, settle, AttemptResponse};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
@@ -124,6 +124,7 @@ pub async fn start_attempt(
             }
         })
         .await?;
+    remember(&state.papers, &view);
     if created {
         tracing::info!(attempt = %view.id, questions = view.question_count, "attempt started");
         Ok(HttpResponse::Created().json(view))
