@@ -78,7 +78,8 @@ pub fn load(
         filter: PlanKind::EnterpriseAllStaff.default_filter(),
         blueprint: exam::paper::Blueprint::default(),
         bank_ids: vec![b.id.clone()],
-        sessions: Vec::new(),
+        sessions: Some(Vec::new()),
+        face_checks: 2,
     };
     let created = plan::create(conn, &enterprise.id, PlanKind::EnterpriseAllStaff, None, &content, by)?;
     let candidates = candidate::eligible(conn, &enterprise.path, &content.filter)?;

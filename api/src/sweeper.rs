@@ -1,5 +1,7 @@
 //! The background sweeper: finishes attempts whose time ran out with the answers saved so
-//! far, and records absentees (缺考) once an exam window has closed. Every server runs
+//! far, flags in-exam face checks left unanswered past their time (so the proctor sees
+//! them even when the app has gone silent), and records absentees (缺考) once an exam
+//! window has closed. Every server runs
 //! one; the database decides who does each piece of work (an attempt is finished by a
 //! conditional update, so two sweepers, a submit and a lazy finish never grade it twice).
 
@@ -16,6 +18,8 @@ use crate::state::AppState;
 pub struct Swept {
     pub finished: usize,
     pub absentees: usize,
+    /// Face checks settled as missed.
+    pub missed_checks: usize,
 }
 
 /// One pass over the overdue attempts (in batches) and closed plans.
@@ -46,6 +50,10 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                     break;
                 }
             }
+            let now = models::now();
+            for id in models::face_check::with_missed(conn, now, 500)? {
+                swept.missed_checks += models::face_check::settle_missed_now(conn, &id, now)?;
+            }
             swept.absentees = candidate::record_absentees(conn, models::now())?;
             Ok(swept)
         })
@@ -59,8 +67,13 @@ pub async fn run(state: AppState, every: Duration) {
     loop {
         tick.tick().await;
         match sweep(&state).await {
-            Ok(s) if s.finished + s.absentees > 0 => {
-                tracing::info!(finished = s.finished, absentees = s.absentees, "sweeper finished overdue attempts");
+            Ok(s) if s.finished + s.absentees + s.missed_checks > 0 => {
+                tracing::info!(
+                    finished = s.finished,
+                    absentees = s.absentees,
+                    missed_checks = s.missed_checks,
+                    "sweeper pass"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sweeper pass failed"),

@@ -15,6 +15,7 @@ pub mod org;
 pub mod paper;
 pub mod password;
 pub mod plan;
+pub mod proctoring;
 pub mod regcode;
 pub mod resident_id;
 pub mod roster;

@@ -33,7 +33,23 @@ pub struct Attempt {
     pub correct: Option<i32>,
     pub score: Option<i32>,
     pub passed: Option<bool>,
+    /// Minutes granted beyond the paper's duration (already in `deadline`).
+    pub extra_minutes: i32,
+    /// `face`, or `manual` when a proctor checked the ID card instead.
+    pub identity_method: String,
+    /// The earliest in-exam face check not yet settled.
+    pub next_check_at: Option<NaiveDateTime>,
 }
+
+impl Attempt {
+    /// Voided for cheating (作弊): no score, failed.
+    pub fn voided(&self) -> bool {
+        self.finish_reason.as_deref() == Some(CHEATING)
+    }
+}
+
+/// The finish reason of an attempt voided for cheating.
+pub const CHEATING: &str = "cheating";
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = a)]
@@ -50,6 +66,9 @@ struct Row {
     correct: Option<i32>,
     score: Option<i32>,
     passed: Option<bool>,
+    extra_minutes: i32,
+    identity_method: String,
+    next_check_at: Option<NaiveDateTime>,
 }
 
 impl From<Row> for Attempt {
@@ -67,6 +86,9 @@ impl From<Row> for Attempt {
             correct: r.correct,
             score: r.score,
             passed: r.passed,
+            extra_minutes: r.extra_minutes,
+            identity_method: r.identity_method,
+            next_check_at: r.next_check_at,
         }
     }
 }
@@ -86,6 +108,8 @@ pub struct NewAttempt<'a> {
     pub worker_id: &'a WorkerId,
     pub seed: String,
     pub verification_id: Option<String>,
+    /// `face` or `manual`.
+    pub identity_method: &'a str,
     pub started_at: NaiveDateTime,
     pub deadline: NaiveDateTime,
     pub items: Vec<Item>,
@@ -102,6 +126,7 @@ pub fn create(conn: &mut DbConn, new: NewAttempt<'_>) -> Result<Attempt, DbError
             a::status.eq("in_progress"),
             a::seed.eq(&new.seed),
             a::verification_id.eq(&new.verification_id),
+            a::identity_method.eq(new.identity_method),
             a::started_at.eq(new.started_at),
             a::deadline.eq(new.deadline),
             a::updated_at.eq(new.started_at),
@@ -228,8 +253,9 @@ pub struct Claimant<'a> {
 /// The common save in one statement, bearer check included: writes the answer only if
 /// the session is live, the account is an active worker's with the token's epoch and no
 /// pending password change, the attempt is that worker's and open, and no save with this
-/// or a newer sequence number is stored. The deadline when written; `None` when anything
-/// is not so, for the caller to find out which through the full checks, one by one.
+/// or a newer sequence number is stored. The attempt's deadline and next face check when
+/// written; `None` when anything is not so, for the caller to find out which through the
+/// full checks, one by one.
 #[allow(clippy::too_many_arguments)]
 pub fn save_checked(
     conn: &mut DbConn,
@@ -240,13 +266,14 @@ pub fn save_checked(
     client_seq: i64,
     now: NaiveDateTime,
     cutoff: NaiveDateTime,
-) -> Result<Option<NaiveDateTime>, DbError> {
+) -> Result<Option<Timing>, DbError> {
     let row = SaveRow { id: id.as_str(), position, answer, client_seq, now, cutoff };
+    let timing = |(deadline, next_check_at)| Timing { deadline, next_check_at };
     match conn {
-        DbConn::Postgres(c) => Ok(PgCheckedSave { row, who }.get_result(c).optional()?),
+        DbConn::Postgres(c) => Ok(PgCheckedSave { row, who }.get_result(c).optional()?.map(timing)),
         DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
             use crate::schema::{accounts as acc, sessions as s, workers as w};
-            let deadline: Option<NaiveDateTime> = a::table
+            let found: Option<(NaiveDateTime, Option<NaiveDateTime>)> = a::table
                 .inner_join(w::table.on(w::id.eq(a::worker_id)))
                 .inner_join(acc::table.on(w::account_id.eq(acc::id.nullable())))
                 .inner_join(s::table.on(s::account_id.eq(acc::id)))
@@ -255,15 +282,23 @@ pub fn save_checked(
                 .filter(acc::active.and(acc::token_epoch.eq(who.epoch)).and(acc::role.eq("worker")))
                 .filter(acc::must_change_password.eq(false))
                 .filter(s::id.eq(who.session.as_str()).and(s::revoked_at.is_null()).and(s::expires_at.gt(now)))
-                .select(a::deadline)
+                .select((a::deadline, a::next_check_at))
                 .get_result(conn)
                 .optional()?;
-            match deadline {
-                Some(d) if sqlite_upsert(conn, &row)? == 1 => Ok(Some(d)),
+            match found {
+                Some(t) if sqlite_upsert(conn, &row)? == 1 => Ok(Some(timing(t))),
                 _ => Ok(None),
             }
         }),
     }
+}
+
+/// An open attempt's clock, as a save sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub deadline: NaiveDateTime,
+    /// The earliest face check not yet settled: due when not after now.
+    pub next_check_at: Option<NaiveDateTime>,
 }
 
 /// One answer to write.
@@ -315,7 +350,7 @@ fn sqlite_upsert(conn: &mut DbConn, row: &SaveRow<'_>) -> Result<usize, DbError>
 struct PgSave<'a>(SaveRow<'a>);
 
 /// [`PgSave`] with the bearer check of [`save_checked`] in the same statement; returns the
-/// attempt's deadline when it wrote.
+/// attempt's deadline and next face check when it wrote.
 struct PgCheckedSave<'a> {
     row: SaveRow<'a>,
     who: Claimant<'a>,
@@ -376,13 +411,13 @@ impl diesel::query_builder::QueryId for PgCheckedSave<'_> {
 }
 
 impl diesel::query_builder::Query for PgCheckedSave<'_> {
-    type SqlType = diesel::sql_types::Timestamp;
+    type SqlType = (diesel::sql_types::Timestamp, diesel::sql_types::Nullable<diesel::sql_types::Timestamp>);
 }
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgCheckedSave<'_> {
     fn walk_ast<'b>(&'b self, mut out: Pass<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{Integer, Text, Timestamp};
-        out.push_sql("WITH open AS (SELECT a.id, a.deadline, ");
+        out.push_sql("WITH open AS (SELECT a.id, a.deadline, a.next_check_at, ");
         self.row.push_is_open(&mut out)?;
         out.push_sql(
             " FROM attempts a JOIN workers w ON w.id = a.worker_id \
@@ -400,7 +435,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgCheckedSave<'_> 
         out.push_bind_param::<Timestamp, _>(&self.row.now)?;
         out.push_sql(" FOR SHARE OF a)");
         self.row.push_upsert(&mut out)?;
-        out.push_sql(" RETURNING (SELECT deadline FROM open)");
+        out.push_sql(" RETURNING (SELECT deadline FROM open), (SELECT next_check_at FROM open)");
         Ok(())
     }
 }
@@ -447,6 +482,7 @@ pub fn finish(
         if claimed == 0 {
             return Ok(None);
         }
+        crate::face_check::settle_at_finish(conn, id)?;
         let grade = grade_of(conn, id, blueprint)?;
         diesel::update(a::table.find(id.as_str()))
             .set((
@@ -456,6 +492,97 @@ pub fn finish(
             ))
             .execute(conn)?;
         Ok(Some(get(conn, id)?))
+    })
+}
+
+/// What voiding for cheating replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voided {
+    pub was_finished: bool,
+    pub score: Option<i32>,
+    pub passed: Option<bool>,
+}
+
+/// Voids an attempt for cheating (作弊): finished if it was not, its score removed, failed.
+/// `None` when it was voided already. Its answers stay, as evidence.
+pub fn void(conn: &mut DbConn, id: &AttemptId, now: NaiveDateTime) -> Result<Option<Voided>, DbError> {
+    crate::db::write_transaction(conn, |conn| {
+        let before = get(conn, id)?;
+        if before.voided() {
+            return Ok(None);
+        }
+        // Conditional on the state read: a finish racing this one makes it change nothing.
+        let n = diesel::update(a::table.find(id.as_str()).filter(a::status.eq(if before.finished {
+            "finished"
+        } else {
+            "in_progress"
+        })))
+        .set((
+            a::status.eq("finished"),
+            a::finish_reason.eq(CHEATING),
+            a::finished_at.eq(before.finished_at.unwrap_or(now)),
+            a::correct.eq(None::<i32>),
+            a::score.eq(None::<i32>),
+            a::passed.eq(Some(false)),
+            a::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            return Err(DbError::Conflict { what: "attempts.status".into() });
+        }
+        crate::face_check::settle_at_finish(conn, id)?;
+        Ok(Some(Voided { was_finished: before.finished, score: before.score, passed: before.passed }))
+    })
+}
+
+/// What became of a grant of extra time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extension {
+    /// The new deadline and the total minutes granted so far.
+    Granted { deadline: NaiveDateTime, total_minutes: i32 },
+    /// The attempt is finished, or its time (with the grace) has run out.
+    Closed,
+    /// More than `max_total` minutes in all.
+    OverLimit { granted_before: i32 },
+    /// The new deadline would be after the exam window's end (after which answer keys are
+    /// shown to those who finished).
+    PastWindow { window_end: NaiveDateTime },
+}
+
+/// Moves an open attempt's deadline `minutes` later, up to `max_total` minutes in all and
+/// not past `window_end`.
+pub fn extend(
+    conn: &mut DbConn,
+    id: &AttemptId,
+    minutes: i32,
+    max_total: i32,
+    (cutoff, window_end): (NaiveDateTime, NaiveDateTime),
+) -> Result<Extension, DbError> {
+    crate::db::write_transaction(conn, |conn| {
+        let before = get(conn, id)?;
+        if before.finished || before.deadline <= cutoff {
+            return Ok(Extension::Closed);
+        }
+        let total = before.extra_minutes.saturating_add(minutes);
+        if total > max_total {
+            return Ok(Extension::OverLimit { granted_before: before.extra_minutes });
+        }
+        let deadline = before.deadline + chrono::Duration::minutes(i64::from(minutes));
+        if deadline > window_end {
+            return Ok(Extension::PastWindow { window_end });
+        }
+        let n = diesel::update(
+            a::table
+                .find(id.as_str())
+                .filter(a::status.eq("in_progress"))
+                .filter(a::extra_minutes.eq(before.extra_minutes)),
+        )
+        .set((a::deadline.eq(deadline), a::extra_minutes.eq(total), a::updated_at.eq(crate::now())))
+        .execute(conn)?;
+        if n == 0 {
+            return Ok(Extension::Closed);
+        }
+        Ok(Extension::Granted { deadline, total_minutes: total })
     })
 }
 

@@ -95,6 +95,8 @@ pub struct Candidate {
     pub absent: bool,
     /// in_progress | finished, when an attempt exists.
     pub attempt_status: Option<String>,
+    /// submitted | time_up | cheating, once finished.
+    pub finish_reason: Option<String>,
     pub attempt_id: Option<String>,
     pub score: Option<i32>,
     pub passed: Option<bool>,
@@ -103,7 +105,7 @@ pub struct Candidate {
     pub makeup_score: Option<i32>,
 }
 
-type AttemptScore = (String, String, String, String, Option<i32>, Option<bool>);
+type AttemptScore = (String, String, String, String, Option<i32>, Option<bool>, Option<String>);
 
 /// The candidates of a plan that lie inside `scope`, with their attempts and scores.
 pub fn list(
@@ -136,7 +138,7 @@ pub fn list(
         .filter(a::plan_id.eq_any(&related))
         .filter(a::worker_id.eq_any(&worker_ids))
         .order(a::started_at)
-        .select((a::id, a::plan_id, a::worker_id, a::status, a::score, a::passed))
+        .select((a::id, a::plan_id, a::worker_id, a::status, a::score, a::passed, a::finish_reason))
         .load(conn)?;
     let mut by_key: HashMap<(String, String), AttemptScore> = HashMap::new();
     let mut makeup_of: HashMap<String, AttemptScore> = HashMap::new();
@@ -158,6 +160,7 @@ pub fn list(
             role: WorkerRole::parse(&role)
                 .map_err(|_| DbError::Corrupt(format!("exam_candidates.role {worker_id}")))?,
             attempt_status: own.map(|x| x.3.clone()),
+            finish_reason: own.and_then(|x| x.6.clone()),
             attempt_id: own.map(|x| x.0.clone()),
             score: own_score,
             passed: own.and_then(|x| x.5),

@@ -223,14 +223,22 @@ static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Runs `f` in a transaction that writes. On SQLite it takes the write lock at the start
 /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later could otherwise
-/// fail with "database is locked" when another writer got in between.
+/// fail with "database is locked" when another writer got in between. Inside another
+/// transaction it is a savepoint of that one (the outer one already holds the lock).
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let nested = match conn {
+        DbConn::Sqlite(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?.is_some()
+        }
+        DbConn::Postgres(_) => false,
+    };
     match conn {
         DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(_) if nested => conn.transaction(f),
         DbConn::Sqlite(inner) => {
             // One writer at a time within this process: the others wait here, woken the
             // moment the lock is free, rather than in SQLite's busy handler, which polls
@@ -322,6 +330,19 @@ mod tests {
         // Nested transactions inside become savepoints.
         write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| c.transaction(|c| insert(c, "c"))).unwrap();
         assert_eq!(count(&mut conn), 2);
+        // So do write transactions inside write transactions: the inner one neither waits
+        // for the writer lock its outer one holds, nor commits on its own.
+        let outer = write_transaction::<(), diesel::result::Error, _>(&mut conn, |c| {
+            write_transaction::<_, diesel::result::Error, _>(c, |c| insert(c, "d"))?;
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(outer.is_err());
+        assert_eq!(count(&mut conn), 2);
+        write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| {
+            write_transaction::<_, diesel::result::Error, _>(c, |c| insert(c, "e"))
+        })
+        .unwrap();
+        assert_eq!(count(&mut conn), 3);
         std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -80,3 +80,11 @@ typed_id!(
     /// A candidate's attempt at an exam plan: the drawn paper, its answers and its result.
     AttemptId
 );
+typed_id!(
+    /// An exam session (场次): a place and time candidates are assigned to.
+    ExamSessionId
+);
+typed_id!(
+    /// A flag raised on an attempt for a proctor to look at.
+    FlagId
+);

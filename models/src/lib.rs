@@ -12,10 +12,12 @@ pub mod candidate;
 pub mod crypto;
 pub mod db;
 pub mod face;
+pub mod face_check;
 pub mod ids;
 pub mod organization;
 pub mod page;
 pub mod plan;
+pub mod proctoring;
 pub mod registration_code;
 pub mod schema;
 pub mod scope;
@@ -25,7 +27,9 @@ pub mod worker;
 
 pub use crypto::Cipher;
 pub use db::{Backend, DbConn, DbPool, DbUrl};
-pub use ids::{AccountId, AttemptId, BankId, OrgId, PlanId, QuestionId, RegCodeId, SessionId, WorkerId};
+pub use ids::{
+    AccountId, AttemptId, BankId, ExamSessionId, FlagId, OrgId, PlanId, QuestionId, RegCodeId, SessionId, WorkerId,
+};
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Jurisdiction;
 

@@ -5,19 +5,8 @@ use diesel::prelude::*;
 use exam::paper::Blueprint;
 use exam::plan::{CandidateFilter, PlanKind};
 
-use crate::schema::{
-    attempts as a, exam_candidates as c, exam_plan_banks as pb, exam_plans as p, exam_sessions as s, organizations as o,
-};
+use crate::schema::{attempts as a, exam_candidates as c, exam_plan_banks as pb, exam_plans as p, organizations as o};
 use crate::{AccountId, BankId, DbConn, DbError, Jurisdiction, OrgId, Page, PageRequest, PlanId, WorkerId};
-
-/// 考试点 and 场次.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub site_name: String,
-    pub address: Option<String>,
-    pub starts_at: NaiveDateTime,
-    pub capacity: i32,
-}
 
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -33,7 +22,9 @@ pub struct Plan {
     pub filter: CandidateFilter,
     pub blueprint: Blueprint,
     pub bank_ids: Vec<BankId>,
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<crate::proctoring::ExamSession>,
+    /// Random face checks per attempt during the exam.
+    pub face_checks: i32,
     pub absentees_recorded_at: Option<NaiveDateTime>,
     pub candidate_count: i64,
     pub created_at: NaiveDateTime,
@@ -49,7 +40,10 @@ pub struct PlanContent {
     pub filter: CandidateFilter,
     pub blueprint: Blueprint,
     pub bank_ids: Vec<BankId>,
-    pub sessions: Vec<Session>,
+    /// Replaces the sessions when given (see [`crate::proctoring::sessions_in_use`]).
+    pub sessions: Option<Vec<crate::proctoring::SessionFields>>,
+    /// Random face checks per attempt during the exam.
+    pub face_checks: i32,
 }
 
 #[derive(Queryable, Selectable)]
@@ -67,6 +61,7 @@ struct Row {
     absentees_recorded_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    face_checks: i32,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {
@@ -77,11 +72,7 @@ fn plan_of(conn: &mut DbConn, row: Row, organizer_name: String, organizer_path: 
     let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {}", row.id));
     let bank_ids: Vec<String> =
         pb::table.filter(pb::plan_id.eq(&row.id)).order(pb::bank_id).select(pb::bank_id).load(conn)?;
-    let sessions: Vec<(String, Option<String>, NaiveDateTime, i32)> = s::table
-        .filter(s::plan_id.eq(&row.id))
-        .order((s::starts_at, s::id))
-        .select((s::site_name, s::address, s::starts_at, s::capacity))
-        .load(conn)?;
+    let sessions = crate::proctoring::sessions_of_plan(conn, &PlanId::from_db(row.id.clone()))?;
     let candidate_count = c::table.filter(c::plan_id.eq(&row.id)).count().get_result(conn)?;
     Ok(Plan {
         kind: PlanKind::parse(&row.kind).map_err(|_| corrupt("kind"))?,
@@ -96,10 +87,8 @@ fn plan_of(conn: &mut DbConn, row: Row, organizer_name: String, organizer_path: 
         window_start: row.window_start,
         window_end: row.window_end,
         bank_ids: bank_ids.into_iter().map(BankId::from_db).collect(),
-        sessions: sessions
-            .into_iter()
-            .map(|(site_name, address, starts_at, capacity)| Session { site_name, address, starts_at, capacity })
-            .collect(),
+        sessions,
+        face_checks: row.face_checks,
         absentees_recorded_at: row.absentees_recorded_at,
         candidate_count,
         created_at: row.created_at,
@@ -109,23 +98,13 @@ fn plan_of(conn: &mut DbConn, row: Row, organizer_name: String, organizer_path: 
 
 fn write_links(conn: &mut DbConn, id: &PlanId, content: &PlanContent) -> Result<(), DbError> {
     diesel::delete(pb::table.filter(pb::plan_id.eq(id.as_str()))).execute(conn)?;
-    diesel::delete(s::table.filter(s::plan_id.eq(id.as_str()))).execute(conn)?;
     for bank in &content.bank_ids {
         diesel::insert_into(pb::table)
             .values((pb::plan_id.eq(id.as_str()), pb::bank_id.eq(bank.as_str())))
             .execute(conn)?;
     }
-    for x in &content.sessions {
-        diesel::insert_into(s::table)
-            .values((
-                s::id.eq(uuid::Uuid::now_v7().to_string()),
-                s::plan_id.eq(id.as_str()),
-                s::site_name.eq(&x.site_name),
-                s::address.eq(&x.address),
-                s::starts_at.eq(x.starts_at),
-                s::capacity.eq(x.capacity),
-            ))
-            .execute(conn)?;
+    if let Some(sessions) = &content.sessions {
+        crate::proctoring::replace_sessions(conn, id, sessions)?;
     }
     Ok(())
 }
@@ -151,6 +130,7 @@ pub fn create(
             p::window_end.eq(content.window_end),
             p::candidate_filter.eq(json(&content.filter)?),
             p::blueprint.eq(json(&content.blueprint)?),
+            p::face_checks.eq(content.face_checks),
             p::created_by.eq(by.as_str()),
             p::created_at.eq(now),
             p::updated_at.eq(now),
@@ -169,6 +149,7 @@ pub fn replace(conn: &mut DbConn, id: &PlanId, content: &PlanContent) -> Result<
             p::window_end.eq(content.window_end),
             p::candidate_filter.eq(json(&content.filter)?),
             p::blueprint.eq(json(&content.blueprint)?),
+            p::face_checks.eq(content.face_checks),
             p::updated_at.eq(crate::now()),
         ))
         .execute(conn)?;
@@ -237,14 +218,16 @@ pub struct Rules {
     pub window_start: NaiveDateTime,
     pub window_end: NaiveDateTime,
     pub blueprint: Blueprint,
+    /// Random face checks per attempt during the exam.
+    pub face_checks: i32,
 }
 
 pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
-    let (name, kind, window_start, window_end, blueprint): (String, String, NaiveDateTime, NaiveDateTime, String) =
-        p::table
-            .find(id.as_str())
-            .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint))
-            .get_result(conn)?;
+    type RulesRow = (String, String, NaiveDateTime, NaiveDateTime, String, i32);
+    let (name, kind, window_start, window_end, blueprint, face_checks): RulesRow = p::table
+        .find(id.as_str())
+        .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint, p::face_checks))
+        .get_result(conn)?;
     let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {id}"));
     Ok(Rules {
         id: id.clone(),
@@ -253,6 +236,7 @@ pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
         window_start,
         window_end,
         blueprint: serde_json::from_str(&blueprint).map_err(|_| corrupt("blueprint"))?,
+        face_checks,
     })
 }
 

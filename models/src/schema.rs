@@ -243,6 +243,7 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        face_checks -> Integer,
     }
 }
 
@@ -261,6 +262,58 @@ diesel::table! {
         address -> Nullable<Text>,
         starts_at -> Timestamp,
         capacity -> Integer,
+        ends_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    session_proctors (session_id, account_id) {
+        session_id -> Text,
+        account_id -> Text,
+        assigned_by -> Nullable<Text>,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attempt_face_checks (id) {
+        id -> Text,
+        attempt_id -> Text,
+        due_at -> Timestamp,
+        notified_at -> Nullable<Timestamp>,
+        answer_by -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        score -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    attempt_flags (id) {
+        id -> Text,
+        attempt_id -> Text,
+        kind -> Text,
+        evidence -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    proctor_actions (id) {
+        id -> Text,
+        plan_id -> Text,
+        session_id -> Nullable<Text>,
+        worker_id -> Text,
+        attempt_id -> Nullable<Text>,
+        action -> Text,
+        reason -> Text,
+        details -> Text,
+        actor_account_id -> Text,
+        at -> Timestamp,
     }
 }
 
@@ -273,6 +326,10 @@ diesel::table! {
         absent -> Bool,
         added_by -> Nullable<Text>,
         added_at -> Timestamp,
+        session_id -> Nullable<Text>,
+        manual_identity_at -> Nullable<Timestamp>,
+        manual_identity_by -> Nullable<Text>,
+        manual_identity_used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -292,6 +349,9 @@ diesel::table! {
         score -> Nullable<Integer>,
         passed -> Nullable<Bool>,
         updated_at -> Timestamp,
+        identity_method -> Text,
+        extra_minutes -> Integer,
+        next_check_at -> Nullable<Timestamp>,
     }
 }
 
@@ -328,6 +388,9 @@ diesel::joinable!(exam_candidates -> workers (worker_id));
 diesel::joinable!(exam_candidates -> organizations (organization_id));
 diesel::joinable!(attempt_items -> question_versions (question_version_id));
 diesel::joinable!(attempt_items -> attempts (attempt_id));
+diesel::joinable!(session_proctors -> exam_sessions (session_id));
+diesel::joinable!(session_proctors -> accounts (account_id));
+diesel::joinable!(attempt_flags -> attempts (attempt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -353,4 +416,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attempts,
     attempt_items,
     answers,
+    session_proctors,
+    attempt_face_checks,
+    attempt_flags,
+    proctor_actions,
 );

@@ -169,6 +169,10 @@ impl TestApp {
         self.send(Method::PATCH, path, Some(token), Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
+        self.send(Method::PUT, path, Some(token), Some(body)).await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Res {
         self.send(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
             .await

@@ -15,6 +15,7 @@ mod jurisdiction;
 mod openapi;
 mod ops;
 mod organizations;
+mod proctoring;
 mod registration;
 mod security;
 mod staff_accounts;

@@ -70,7 +70,11 @@ fn every_operation_has_a_unique_operation_id_and_the_required_ones_exist() {
 async fn every_operation_in_the_contract_is_routed() {
     let app = TestApp::spawn().await;
     for (method, path, _) in operations() {
-        let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string()).replace("{position}", "1");
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{position}", "1")
+            .replace("{worker_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{check_id}", &uuid::Uuid::now_v7().to_string());
         assert!(!concrete.contains('{'), "unhandled path parameter in {path}");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let res = TestApp::finish(app.client.request(method.clone(), app.url(&concrete))).await;
@@ -87,7 +91,11 @@ async fn other_methods_get_405_with_the_documented_methods_in_allow() {
         documented.entry(path).or_default().push(method.to_uppercase());
     }
     for (path, mut methods) in documented {
-        let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string()).replace("{position}", "1");
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{position}", "1")
+            .replace("{worker_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{check_id}", &uuid::Uuid::now_v7().to_string());
         let res = TestApp::finish(app.client.request(Method::TRACE, app.url(&concrete))).await;
         let allow =
             res.headers.get("allow").unwrap_or_else(|| panic!("{path}: no Allow header")).to_str().unwrap().to_owned();

@@ -4,7 +4,9 @@
 //! 404, an error body and nothing of B), answered as if the object did not exist, and changes
 //! nothing; B's own staff then make the same calls successfully. `workers`: no worker reaches
 //! another's attempt or face verification, in its own enterprise or elsewhere. `keys`: no
-//! answer key reaches a worker while the window is open.
+//! answer key reaches a worker while the window is open. `sessions`: a session takes no
+//! proctor and no candidate of another jurisdiction, and a proctor reaches only their own
+//! sessions.
 //!
 //! Forged, expired, `alg=none` and deactivated tokens are tested in `auth.rs`; throttling of
 //! logins in `auth.rs`, of registration codes in `registration.rs`, of face verification in
@@ -12,8 +14,11 @@
 
 mod keys;
 mod matrix;
+mod sessions;
 mod table;
 mod workers;
+
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -67,20 +72,30 @@ fn marked_bank(n: usize, stem: &str) -> Value {
 }
 
 /// Two cities of one province. In A: a county, an enterprise, a worker and an exam plan on
-/// the province's bank. In B: the same, plus staff, a registration code, a second worker of
-/// the same enterprise, a bank owned by B's city, and a started attempt.
+/// the province's bank, with a session seating the worker. In B: the same, plus staff, a
+/// registration code, more workers of the same enterprise, a bank owned by B's city, a
+/// started attempt, and two sessions of B's plan with a proctor, candidates and a flag.
+///
+/// B's owners repeat every call of the table after the matrix, by path in sorted order
+/// (`saveAnswer` before `submitAttempt`). The proctor's calls that close something (move,
+/// void, extra time, resolve) each have an object of their own, so that every repeat
+/// genuinely works whatever the order.
 struct World {
     city_a: String,
     county_a: String,
     ent_a: String,
     plan_a: String,
+    worker_a: String,
     worker_a_token: String,
     verification_a: String,
+    /// A's session of `plan_a`, seating `worker_a`.
+    session_a: String,
     city_b: String,
     county_b: String,
     ent_b: String,
     city_b_admin: String,
     ent_b_admin: String,
+    /// The account ids of B's staff, `proctor_b` among them.
     staff_b: Vec<String>,
     code_b: String,
     code_b_text: String,
@@ -94,12 +109,36 @@ struct World {
     plan_b: String,
     attempt_b: String,
     answer_b: (i64, String),
+    /// A proctor account of B's enterprise, proctoring `session_b` (not `session_b2`).
+    proctor_b: String,
+    proctor_b_token: String,
+    /// B's session seating `worker_b`, `worker_b2`, `worker_b3`, `worker_b4` and
+    /// `worker_b5`, with free seats; `session_b_input` is how it was created.
+    session_b: String,
+    session_b_input: Value,
+    /// A second session of `plan_b`, empty, with free seats.
+    session_b2: String,
+    /// Seated, not started: for the proctor's check of the ID card.
+    worker_b3: String,
+    /// Seated and started (on the ID card): the one moved, and the attempt voided.
+    worker_b4: String,
+    attempt_b4: String,
+    /// Seated and started (on the ID card), flagged: extra time and flags.
+    worker_b5: String,
+    attempt_b5: String,
+    flag_b: String,
+    /// Started on the face, with a face check due (and a long time to answer it).
+    worker_b6_token: String,
+    attempt_b6: String,
+    check_b6: String,
 }
 
 impl World {
     fn b_ids(&self) -> Vec<&String> {
         let mut ids = vec![&self.city_b, &self.county_b, &self.ent_b, &self.code_b, &self.worker_b, &self.worker_b2];
         ids.extend([&self.bank_b, &self.question_b, &self.plan_b, &self.attempt_b]);
+        ids.extend([&self.session_b, &self.session_b2, &self.worker_b3, &self.worker_b4, &self.worker_b5]);
+        ids.extend([&self.attempt_b4, &self.attempt_b5, &self.flag_b, &self.attempt_b6, &self.check_b6]);
         ids.extend(&self.staff_b);
         ids
     }
@@ -120,6 +159,43 @@ async fn me_id(app: &TestApp, token: &str) -> String {
     id(&app.get("/api/v1/me", token).await.expect(200))
 }
 
+/// A session of `plan` that began `minutes_ago`, with `capacity` seats: its id and input.
+async fn session(
+    app: &TestApp,
+    token: &str,
+    plan: &str,
+    site: &str,
+    minutes_ago: i64,
+    capacity: i32,
+) -> (String, Value) {
+    let input = json!({"site_name": site, "address": format!("{site}1号"), "starts_at": window(-minutes_ago, 0).0,
+                       "capacity": capacity});
+    (post_id(app, &format!("/api/v1/exam-plans/{plan}/sessions"), token, input.clone()).await, input)
+}
+
+async fn seat(app: &TestApp, token: &str, session: &str, workers: &[&String]) {
+    let path = format!("/api/v1/exam-sessions/{session}/candidates");
+    let seated = app.post(&path, token, json!({"worker_ids": workers})).await.expect(200);
+    assert_eq!(seated["assigned"], workers.len(), "{seated}");
+}
+
+/// A seated candidate starts on the proctor's check of the ID card, without a face; the
+/// attempt's id.
+async fn start_on_id_card(
+    app: &TestApp,
+    proctor: &str,
+    session: &str,
+    worker: &str,
+    token: &str,
+    plan: &str,
+) -> String {
+    let check = json!({"reason": "未同意人脸识别，核验居民身份证原件"});
+    app.post(&format!("/api/v1/exam-sessions/{session}/candidates/{worker}/identity"), proctor, check)
+        .await
+        .expect(200);
+    post_id(app, &format!("/api/v1/exam-plans/{plan}/attempts"), token, json!({})).await
+}
+
 async fn world(app: &TestApp) -> World {
     let t = app.admin_token.clone();
     let province = app.province_id().await;
@@ -134,23 +210,31 @@ async fn world(app: &TestApp) -> World {
     let shared =
         post_id(app, "/api/v1/question-banks", &t, json!({"organization_id": province, "name": "省题库"})).await;
     import(app, &t, &shared, &synthetic_bank(15)).await.expect(201);
-    let (_, worker_a_token, _, _) = app.worker(&t, &ent_a, "兰山工人").await;
+    let (worker_a, worker_a_token, _, _) = app.worker(&t, &ent_a, "兰山工人").await;
     let verification_a = verification(app, &worker_a_token).await;
     let (ws, we) = window(-60, 60);
     let plan_a = json!({"organizer_id": ent_a, "kind": "enterprise_all_staff", "name": "兰山全员考试",
                         "window_start": ws, "window_end": we, "bank_ids": [shared], "blueprint": small_blueprint()});
     let plan_a = post_id(app, "/api/v1/exam-plans", &t, plan_a).await;
+    let (session_a, _) = session(app, &t, &plan_a, "兰山考点", 10, 10).await;
+    seat(app, &t, &session_a, &[&worker_a]).await;
 
     // B: everything owned by B's city or below, nothing by the province.
     let city_b_admin = app.staff(&t, &city_b, "city_admin").await;
     let ent_b_admin = app.staff(&t, &ent_b, "enterprise_admin").await;
-    let staff_b = vec![me_id(app, &city_b_admin).await, me_id(app, &ent_b_admin).await];
+    let proctor_b_token = app.staff(&city_b_admin, &ent_b, "proctor").await;
+    let proctor_b = me_id(app, &proctor_b_token).await;
+    let staff_b = vec![me_id(app, &city_b_admin).await, me_id(app, &ent_b_admin).await, proctor_b.clone()];
     let code = app
         .post("/api/v1/registration-codes", &city_b_admin, json!({"organization_id": ent_b, "label": "历下注册码"}))
         .await
         .expect(201);
     let (worker_b, worker_b_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下工人").await;
     let (worker_b2, worker_b2_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下同事").await;
+    let (worker_b3, _, _, _) = app.worker(&city_b_admin, &ent_b, "历下验证").await;
+    let (worker_b4, worker_b4_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下调座").await;
+    let (worker_b5, worker_b5_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下延时").await;
+    let (_, worker_b6_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下刷脸").await;
     let bank = json!({"organization_id": city_b, "name": "济南市题库"});
     let bank_b = post_id(app, "/api/v1/question-banks", &city_b_admin, bank).await;
     import(app, &city_b_admin, &bank_b, &marked_bank(15, "历下机密题干")).await.expect(201);
@@ -160,9 +244,16 @@ async fn world(app: &TestApp) -> World {
     for k in ["id", "bank_id", "version", "active", "updated_at"] {
         question_b_input.as_object_mut().unwrap().remove(k);
     }
+    // Longer than the paper's hour: an attempt started now can still be granted extra time.
+    let (ws, we) = window(-60, 120);
     let plan_b = json!({"organizer_id": ent_b, "kind": "enterprise_all_staff", "name": "历下全员考试",
                         "window_start": ws, "window_end": we, "bank_ids": [bank_b], "blueprint": small_blueprint()});
     let plan_b = post_id(app, "/api/v1/exam-plans", &city_b_admin, plan_b).await;
+    let (session_b, session_b_input) = session(app, &city_b_admin, &plan_b, "历下考点", 10, 10).await;
+    let (session_b2, _) = session(app, &city_b_admin, &plan_b, "历下第二考点", 5, 5).await;
+    let proctors = format!("/api/v1/exam-sessions/{session_b}/proctors");
+    app.send(Method::PUT, &proctors, Some(&city_b_admin), Some(json!({"account_ids": [proctor_b]}))).await.expect(200);
+    seat(app, &city_b_admin, &session_b, &[&worker_b, &worker_b2, &worker_b3, &worker_b4, &worker_b5]).await;
     let paper = start(app, &worker_b_token, &plan_b).await;
     let attempt_b = id(&paper);
     let first = &paper["questions"][0];
@@ -170,13 +261,34 @@ async fn world(app: &TestApp) -> World {
     let path = format!("/api/v1/attempts/{attempt_b}/answers/{}", first["position"]);
     app.send(Method::PUT, &path, Some(&worker_b_token), Some(saved)).await.expect(200);
     let second = &paper["questions"][1];
+    let attempt_b4 = start_on_id_card(app, &proctor_b_token, &session_b, &worker_b4, &worker_b4_token, &plan_b).await;
+    let attempt_b5 = start_on_id_card(app, &proctor_b_token, &session_b, &worker_b5, &worker_b5_token, &plan_b).await;
+    // No request raises a flag yet (in-exam face checks will): raise one as they will.
+    let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
+    let evidence = json!({"similarity": 0.21, "threshold": 0.5});
+    let flag_b = models::proctoring::raise_flag(
+        &mut conn,
+        &models::AttemptId::parse(&attempt_b5).unwrap(),
+        "face_mismatch",
+        &evidence,
+    )
+    .unwrap()
+    .to_string();
+    // A face check of B6's that is due, told, and open for an hour.
+    let attempt_b6 = id(&start(app, &worker_b6_token, &plan_b).await);
+    let b6 = models::AttemptId::parse(&attempt_b6).unwrap();
+    let now = models::now();
+    models::face_check::set_next_due_for_tests(&mut conn, &b6, now, Some(now + chrono::Duration::hours(1))).unwrap();
+    let check_b6 = models::face_check::checks_of(&mut conn, &b6).unwrap()[0].id.clone();
     World {
         city_a,
         county_a,
         ent_a,
         plan_a,
+        worker_a,
         worker_a_token,
         verification_a,
+        session_a,
         city_b,
         county_b,
         ent_b,
@@ -195,40 +307,85 @@ async fn world(app: &TestApp) -> World {
         plan_b,
         attempt_b,
         answer_b: (second["position"].as_i64().unwrap(), key_of(second)),
+        proctor_b,
+        proctor_b_token,
+        session_b,
+        session_b_input,
+        session_b2,
+        worker_b3,
+        worker_b4,
+        attempt_b4,
+        worker_b5,
+        attempt_b5,
+        flag_b,
+        worker_b6_token,
+        attempt_b6,
+        check_b6,
     }
 }
 
+/// How long a request of the matrix may take, its first event for a stream.
+const ANSWER_WITHIN: Duration = Duration::from_secs(30);
+
 /// A response, with its raw text (exports are no JSON) and its JSON body (`Null` if none).
+/// Of an event stream, only the first event.
 struct Reply {
     status: u16,
+    content_type: String,
     text: String,
     body: Value,
 }
 
 async fn send(app: &TestApp, op: &Operation, c: &Call, token: &str) -> Reply {
     let mut path = op.path.replace("{position}", &c.position.unwrap_or(1).to_string());
-    match &c.id {
-        Some(id) if path.contains("{id}") => path = path.replace("{id}", id),
-        None if !path.contains("{id}") => {}
-        _ => panic!("{}: the table's call does not fit the path {}", op.id, op.path),
+    // The second path parameter, whatever its name, comes from `sub`.
+    let second = if op.path.contains("{check_id}") { "{check_id}" } else { "{worker_id}" };
+    for (name, value) in [("{id}", &c.id), (second, &c.sub)] {
+        match value {
+            Some(v) if path.contains(name) => path = path.replace(name, v),
+            None if !path.contains(name) => {}
+            _ => panic!("{}: the table's call does not fit the path {}", op.id, op.path),
+        }
     }
     if !c.query.is_empty() {
         path = format!("{path}?{}", c.query);
     }
-    let mut req = app.client.request(op.method.clone(), app.url(&path)).bearer_auth(token);
+    // A request that never answers fails the test rather than hanging it.
+    let mut req = app.client.request(op.method.clone(), app.url(&path)).bearer_auth(token).timeout(ANSWER_WITHIN);
     req = match &c.body {
         Payload::None => req,
         Payload::Json(v) => req.json(v),
         Payload::Bytes(kind, bytes) => req.header("content-type", *kind).body(bytes.clone()),
     };
-    let res = req.send().await.unwrap();
+    let res = req.send().await.unwrap_or_else(|e| panic!("{}: {e}", op.id));
     let status = res.status().as_u16();
-    let bytes = res.bytes().await.unwrap();
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes = if content_type.starts_with("text/event-stream") {
+        first_event(res).await
+    } else {
+        res.bytes().await.unwrap().to_vec()
+    };
     Reply {
         status,
+        content_type,
         text: String::from_utf8_lossy(&bytes).into_owned(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     }
+}
+
+/// The first event of a stream; the rest is dropped unread (a stream runs for minutes).
+async fn first_event(mut res: reqwest::Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    let read = async {
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            out.extend_from_slice(&chunk);
+            if out.windows(2).any(|w| w == b"\n\n") {
+                break;
+            }
+        }
+    };
+    actix_web::rt::time::timeout(ANSWER_WITHIN, read).await.expect("no event in time");
+    out
 }
 
 #[track_caller]

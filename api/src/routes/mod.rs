@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod auth;
 pub mod exam_plans;
+pub mod exam_sessions;
 pub mod face;
 pub mod health;
 pub mod integration_clients;
@@ -142,6 +143,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 resource("/exam-plans/{id}/attempts", "POST").route(web::post().to(attempts::start::start_attempt)),
+            )
+            .service(
+                resource("/exam-plans/{id}/sessions", "GET, POST")
+                    .route(web::get().to(exam_sessions::manage::list_exam_sessions))
+                    .route(web::post().to(exam_sessions::manage::create_exam_session)),
+            )
+            .service(
+                resource("/exam-sessions/{id}", "PUT").route(web::put().to(exam_sessions::manage::update_exam_session)),
+            )
+            .service(
+                resource("/exam-sessions/{id}/proctors", "PUT")
+                    .route(web::put().to(exam_sessions::manage::set_session_proctors)),
+            )
+            .service(
+                resource("/exam-sessions/{id}/candidates", "GET, POST")
+                    .route(web::get().to(exam_sessions::candidates::list_session_candidates))
+                    .route(web::post().to(exam_sessions::manage::assign_session_candidates)),
+            )
+            .service(
+                resource("/exam-sessions/{id}/events", "GET")
+                    .route(web::get().to(exam_sessions::events::stream_session_events)),
+            )
+            .service(
+                resource("/exam-sessions/{id}/candidates/{worker_id}/identity", "POST")
+                    .route(web::post().to(exam_sessions::actions::confirm_identity_manually)),
+            )
+            .service(
+                resource("/exam-sessions/{id}/candidates/{worker_id}/move", "POST")
+                    .route(web::post().to(exam_sessions::actions::move_session_candidate)),
+            )
+            .service(
+                resource("/me/proctor-sessions", "GET")
+                    .route(web::get().to(exam_sessions::manage::list_my_proctor_sessions)),
+            )
+            .service(
+                resource("/attempts/{id}/face-checks/{check_id}", "POST")
+                    .app_data(web::PayloadConfig::new(face::MAX_PHOTO_BYTES))
+                    .route(web::post().to(attempts::face_check::answer_face_check)),
+            )
+            .service(
+                resource("/attempts/{id}/cheating", "POST")
+                    .route(web::post().to(exam_sessions::actions::mark_cheating)),
+            )
+            .service(
+                resource("/attempts/{id}/extra-time", "POST")
+                    .route(web::post().to(exam_sessions::actions::grant_extra_time)),
+            )
+            .service(
+                resource("/attempts/{id}/flags", "GET")
+                    .route(web::get().to(exam_sessions::actions::list_attempt_flags)),
+            )
+            .service(
+                resource("/attempt-flags/{id}/resolve", "POST")
+                    .route(web::post().to(exam_sessions::actions::resolve_flag)),
             )
             .service(resource("/me/exams", "GET").route(web::get().to(attempts::my_exams::list_my_exams)))
             .service(resource("/attempts/{id}", "GET").route(web::get().to(attempts::get::get_attempt)))

@@ -23,21 +23,38 @@ async fn snapshot(app: &TestApp, w: &World) -> Value {
         "/api/v1/exam-plans?limit=200".to_owned(),
         format!("/api/v1/exam-plans/{}/candidates?limit=200", w.plan_b),
         format!("/api/v1/exam-plans/{}/candidates?limit=200", w.plan_a),
+        format!("/api/v1/exam-plans/{}/sessions", w.plan_b),
+        format!("/api/v1/exam-sessions/{}/candidates", w.session_b),
+        format!("/api/v1/exam-sessions/{}/candidates", w.session_b2),
+        format!("/api/v1/exam-sessions/{}/candidates", w.session_a),
+        format!("/api/v1/attempts/{}/flags", w.attempt_b),
+        format!("/api/v1/attempts/{}/flags", w.attempt_b4),
+        format!("/api/v1/attempts/{}/flags", w.attempt_b5),
     ];
-    for path in reads {
-        out.insert(path.clone(), app.get(&path, t).await.expect(200));
-    }
-    for path in ["/api/v1/me/face", "/api/v1/me/exams", format!("/api/v1/attempts/{}", w.attempt_b).as_str()] {
-        let mut v = app.get(path, &w.worker_b_token).await.expect(200);
-        for volatile in ["server_time", "remaining_seconds"] {
-            v.as_object_mut().unwrap().remove(volatile);
+    let own_reads = [
+        ("worker B", "/api/v1/me/face".to_owned(), &w.worker_b_token),
+        ("worker B", "/api/v1/me/exams".to_owned(), &w.worker_b_token),
+        ("worker B", format!("/api/v1/attempts/{}", w.attempt_b), &w.worker_b_token),
+        ("proctor B", "/api/v1/me/proctor-sessions".to_owned(), &w.proctor_b_token),
+    ];
+    for (who, path, token) in reads.into_iter().map(|p| ("", p, t)).chain(own_reads) {
+        let mut v = app.get(&path, token).await.expect(200);
+        if let Some(fields) = v.as_object_mut() {
+            fields.retain(|k, _| !["server_time", "remaining_seconds"].contains(&k.as_str()));
         }
-        out.insert(format!("worker B {path}"), v);
+        out.insert(format!("{who} {path}").trim_start().to_owned(), v);
     }
     let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
     let worker = models::WorkerId::parse(&w.worker_b).unwrap();
     let events: Vec<String> = models::face::events(&mut conn, &worker).unwrap().into_iter().map(|e| e.kind).collect();
     out.insert("face events".into(), json!(events));
+    // Proctor actions on candidates who have no attempt show in no list.
+    let plan = models::PlanId::parse(&w.plan_b).unwrap();
+    for worker in [&w.worker_b, &w.worker_b2, &w.worker_b3, &w.worker_b4, &w.worker_b5] {
+        let actions = models::proctoring::actions(&mut conn, &plan, &models::WorkerId::parse(worker).unwrap()).unwrap();
+        let actions: Vec<(String, String)> = actions.into_iter().map(|a| (a.action, a.reason)).collect();
+        out.insert(format!("proctor actions {worker}"), json!(actions));
+    }
     out.insert("audit entries".into(), json!(models::audit::latest(&mut conn, 1000).unwrap().len()));
     Value::Object(out)
 }
@@ -150,10 +167,16 @@ async fn no_role_of_one_jurisdiction_reaches_another_and_a_refusal_changes_nothi
                 None => continue,
                 Some(Owner::CityB) => &w.city_b_admin,
                 Some(Owner::EntB) => &w.ent_b_admin,
+                Some(Owner::ProctorB) => &w.proctor_b_token,
                 Some(Owner::WorkerB) => &w.worker_b_token,
+                Some(Owner::WorkerB6) => &w.worker_b6_token,
             };
             let r = send(&app, op, c, token).await;
             assert!((200..300).contains(&r.status), "{} #{n} by its owner: {} {}", op.id, r.status, r.text);
+            if op.id == "streamSessionEvents" {
+                assert!(r.content_type.starts_with("text/event-stream"), "{}: {}", op.id, r.content_type);
+                assert!(r.text.starts_with("event: snapshot\n"), "{}: {}", op.id, r.text);
+            }
             if op.method == Method::GET {
                 assert!(markers.iter().any(|m| r.text.contains(m.as_str())), "{} #{n} shows nothing of B", op.id);
             }

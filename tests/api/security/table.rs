@@ -13,7 +13,11 @@ use crate::helpers::{credit_code, phone, resident_id};
 pub(super) enum Owner {
     CityB,
     EntB,
+    /// B's proctor, of `session_b`.
+    ProctorB,
     WorkerB,
+    /// B's worker with a face check due.
+    WorkerB6,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -24,11 +28,12 @@ pub(super) enum Payload {
     Bytes(&'static str, Vec<u8>),
 }
 
-/// One request against B: the `{id}` of the path, the position of `saveAnswer`, a query and
-/// a body. A list may answer 200 as long as nothing of B is in it.
+/// One request against B: the `{id}` of the path, its `{worker_id}`, the position of
+/// `saveAnswer`, a query and a body. A list may answer 200 as long as nothing of B is in it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Call {
     pub(super) id: Option<String>,
+    pub(super) sub: Option<String>,
     pub(super) position: Option<i64>,
     pub(super) query: String,
     pub(super) body: Payload,
@@ -38,6 +43,11 @@ pub(super) struct Call {
 
 pub(super) fn at(id: &str) -> Call {
     Call { id: Some(id.to_owned()), ..Call::default() }
+}
+
+/// A candidate of a session: `/exam-sessions/{id}/candidates/{worker_id}/..`.
+pub(super) fn seat(session: &str, worker: &str) -> Call {
+    Call { sub: Some(worker.to_owned()), ..at(session) }
 }
 
 pub(super) fn call() -> Call {
@@ -66,6 +76,7 @@ impl Call {
         let swap = |s: &str| ghosts.iter().fold(s.to_owned(), |s, (real, ghost)| s.replace(real, ghost));
         let mut g = self.clone();
         g.id = self.id.as_deref().map(swap);
+        g.sub = self.sub.as_deref().map(swap);
         g.query = swap(&self.query);
         if let Payload::Json(v) = &self.body {
             g.body = Payload::Json(serde_json::from_str(&swap(&v.to_string())).unwrap());
@@ -86,7 +97,7 @@ pub(super) enum Class {
 /// `every_operation_of_the_contract_is_classified`: add it, with its calls against B.
 pub(super) fn table() -> Vec<(&'static str, Class)> {
     use Class::{Foreign, NoForeignObject as Own};
-    use Owner::{CityB, EntB, WorkerB};
+    use Owner::{CityB, EntB, ProctorB, WorkerB, WorkerB6};
     fn staff(org: &str, role: &str) -> Call {
         call().json(json!({"organization_id": org, "username": format!("x{}", uuid::Uuid::new_v4().simple()),
                            "display_name": "越权", "role": role}))
@@ -252,7 +263,7 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
             "createExamPlan",
             Foreign(|w| {
                 let (ws, we) = window(-60, 60);
-                let (ms, me) = window(120, 180);
+                let (ms, me) = window(150, 210);
                 let plan = |organizer: &str| {
                     json!({"organizer_id": organizer, "kind": "enterprise_all_staff", "name": "越权考试", "window_start": ws,
                        "window_end": we, "bank_ids": [w.bank_b], "blueprint": small_blueprint()})
@@ -305,6 +316,87 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
         ),
         ("submitAttempt", Foreign(|w| vec![at(&w.attempt_b).by(WorkerB)])),
         ("getMyResult", Foreign(|w| vec![at(&w.attempt_b).by(WorkerB)])),
+        (
+            "answerFaceCheck",
+            Foreign(|w| {
+                let photo = Payload::Bytes("image/jpeg", crate::exams::photo("df_img02.jpg"));
+                vec![Call { sub: Some(w.check_b6.clone()), body: photo, ..at(&w.attempt_b6) }.by(WorkerB6)]
+            }),
+        ),
+        ("listExamSessions", Foreign(|w| vec![at(&w.plan_b).by(CityB), at(&w.plan_b).by(ProctorB)])),
+        (
+            "createExamSession",
+            Foreign(|w| {
+                let input = json!({"site_name": "越权考点", "starts_at": window(-5, 0).0, "capacity": 3});
+                vec![at(&w.plan_b).json(input.clone()).by(CityB), at(&w.plan_b).json(input).by(EntB)]
+            }),
+        ),
+        ("updateExamSession", Foreign(|w| vec![at(&w.session_b).json(w.session_b_input.clone()).by(CityB)])),
+        (
+            "setSessionProctors",
+            Foreign(|w| {
+                let proctors = json!({"account_ids": [w.proctor_b]});
+                vec![at(&w.session_b).json(proctors.clone()).by(CityB), at(&w.session_b).json(proctors).by(EntB)]
+            }),
+        ),
+        (
+            "assignSessionCandidates",
+            Foreign(|w| {
+                vec![
+                    at(&w.session_b).json(json!({"worker_ids": [w.worker_b]})).by(CityB),
+                    at(&w.session_b2).json(json!({"fill_with_unassigned": true})).by(EntB),
+                ]
+            }),
+        ),
+        ("listMyProctorSessions", Own("the calling proctor's own sessions: it names no object")),
+        (
+            "listSessionCandidates",
+            Foreign(|w| vec![at(&w.session_b).by(ProctorB), at(&w.session_b2).by(EntB), at(&w.session_b).by(CityB)]),
+        ),
+        ("streamSessionEvents", Foreign(|w| vec![at(&w.session_b).by(ProctorB)])),
+        (
+            "confirmIdentityManually",
+            Foreign(|w| {
+                let check = json!({"reason": "未同意人脸识别，核验居民身份证原件"});
+                vec![
+                    seat(&w.session_b, &w.worker_b3).json(check.clone()).by(ProctorB),
+                    // B's candidate through A's own session.
+                    seat(&w.session_a, &w.worker_b3).json(check),
+                ]
+            }),
+        ),
+        (
+            "moveSessionCandidate",
+            Foreign(|w| {
+                let to = |s: &str| json!({"to_session_id": s, "reason": "座位调整"});
+                vec![
+                    seat(&w.session_b, &w.worker_b4).json(to(&w.session_b2)).by(EntB),
+                    // A's own candidate into B's session.
+                    seat(&w.session_a, &w.worker_a).json(to(&w.session_b)),
+                ]
+            }),
+        ),
+        ("markCheating", Foreign(|w| vec![at(&w.attempt_b4).json(json!({"reason": "由他人代答"})).by(CityB)])),
+        (
+            "grantExtraTime",
+            Foreign(|w| {
+                vec![at(&w.attempt_b5)
+                    .json(json!({"minutes": 5, "reason": "手机死机重启，耗时约 5 分钟"}))
+                    .by(ProctorB)]
+            }),
+        ),
+        (
+            "listAttemptFlags",
+            Foreign(|w| vec![at(&w.attempt_b5).by(ProctorB), at(&w.attempt_b4).by(EntB), at(&w.attempt_b).by(CityB)]),
+        ),
+        (
+            "resolveFlag",
+            Foreign(|w| {
+                vec![at(&w.flag_b)
+                    .json(json!({"resolution": "dismissed", "reason": "光线原因，复核为本人"}))
+                    .by(ProctorB)]
+            }),
+        ),
     ]
 }
 

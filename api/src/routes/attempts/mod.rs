@@ -2,6 +2,7 @@
 //! the result. The deadline is stored with the attempt and the server's clock is the only
 //! clock: every response says how many seconds remain.
 
+pub mod face_check;
 pub mod get;
 pub mod my_exams;
 pub mod result;
@@ -35,6 +36,28 @@ pub enum FinishReason {
     Submitted,
     /// The time ran out; every answer saved until then counts.
     TimeUp,
+    /// 作弊: voided by a proctor; no score, failed.
+    Cheating,
+}
+
+impl FinishReason {
+    pub fn of(a: &Attempt) -> Option<Self> {
+        match a.finish_reason.as_deref()? {
+            "submitted" => Some(Self::Submitted),
+            models::attempt::CHEATING => Some(Self::Cheating),
+            _ => Some(Self::TimeUp),
+        }
+    }
+}
+
+/// What stands where a score would: 作弊 for a voided attempt, 缺考 for an absent candidate.
+pub fn remark(attempt: Option<&Attempt>, absent: bool) -> Option<String> {
+    match attempt {
+        Some(a) if a.voided() => Some(exam::proctoring::CandidateState::Cheating.label_zh().to_owned()),
+        Some(_) => None,
+        None if absent => Some(exam::proctoring::CandidateState::Absent.label_zh().to_owned()),
+        None => None,
+    }
 }
 
 /// A question as the candidate sees it: never its key.
@@ -60,6 +83,46 @@ pub struct SavedAnswer {
     pub saved_at: DateTime<Utc>,
 }
 
+/// A face check the app must answer now (考中刷脸): capture the candidate's face and send
+/// it to `answerFaceCheck` before `answer_by`. Missing it or another person's face is
+/// shown to the proctor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FaceCheckDue {
+    pub id: String,
+    pub due_at: DateTime<Utc>,
+    pub answer_by: DateTime<Utc>,
+    pub seconds_left: i64,
+}
+
+impl FaceCheckDue {
+    pub fn of(c: models::face_check::DueCheck, now: chrono::NaiveDateTime) -> Self {
+        FaceCheckDue {
+            id: c.id,
+            due_at: c.due_at.and_utc(),
+            answer_by: c.answer_by.and_utc(),
+            seconds_left: (c.answer_by - now).num_seconds().max(0),
+        }
+    }
+}
+
+/// How long the app has to answer a face check once told.
+pub fn face_check_window() -> chrono::Duration {
+    chrono::Duration::seconds(exam::proctoring::FACE_CHECK_ANSWER_SECS)
+}
+
+/// The face check due now for an open attempt whose next check time has come.
+pub fn due_face_check(
+    conn: &mut DbConn,
+    id: &AttemptId,
+    next_check_at: Option<chrono::NaiveDateTime>,
+) -> Result<Option<FaceCheckDue>, ApiError> {
+    let now = models::now();
+    if next_check_at.is_none_or(|t| t > now) {
+        return Ok(None);
+    }
+    Ok(models::face_check::due(conn, id, now, face_check_window())?.map(|c| FaceCheckDue::of(c, now)))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptResponse {
     pub id: String,
@@ -76,6 +139,8 @@ pub struct AttemptResponse {
     pub pass_mark: u16,
     pub questions: Vec<PaperQuestion>,
     pub answers: Vec<SavedAnswer>,
+    /// Set when a random face check is due: capture a face and answer it first.
+    pub face_check: Option<FaceCheckDue>,
 }
 
 /// The calling worker's attempt; 404 for anyone else's.
@@ -148,6 +213,7 @@ pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResp
             saved_at: s.saved_at.and_utc(),
         })
         .collect();
+    let face_check = if a.finished { None } else { due_face_check(conn, &a.id, a.next_check_at)? };
     let now = models::now();
     Ok(AttemptResponse {
         id: a.id.to_string(),
@@ -162,5 +228,6 @@ pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResp
         pass_mark: plan.blueprint.pass_mark,
         questions,
         answers,
+        face_check,
     })
 }

@@ -20,6 +20,8 @@ pub enum MyExamStatus {
     Finished,
     /// 缺考: the window closed without an attempt.
     Absent,
+    /// 作弊: the attempt was voided by a proctor.
+    Cheating,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +39,8 @@ pub struct MyExam {
     pub attempt_id: Option<String>,
     pub score: Option<i32>,
     pub passed: Option<bool>,
+    /// 缺考 or 作弊, where a score would be.
+    pub remark: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +66,7 @@ pub async fn list_my_exams(state: web::Data<AppState>, me: Principal) -> Result<
                     None => None,
                 };
                 let status = match &attempt {
+                    Some(a) if a.voided() => MyExamStatus::Cheating,
                     Some(a) if a.finished => MyExamStatus::Finished,
                     Some(_) => MyExamStatus::InProgress,
                     None if absent || now >= plan.window_end => MyExamStatus::Absent,
@@ -82,6 +87,7 @@ pub async fn list_my_exams(state: web::Data<AppState>, me: Principal) -> Result<
                     attempt_id: attempt.as_ref().map(|a| a.id.to_string()),
                     score: attempt.as_ref().and_then(|a| a.score),
                     passed: attempt.as_ref().and_then(|a| a.passed),
+                    remark: super::remark(attempt.as_ref(), matches!(status, MyExamStatus::Absent)),
                 });
             }
             Ok(items)

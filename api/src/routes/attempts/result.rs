@@ -37,8 +37,10 @@ pub struct ResultResponse {
     pub status: AttemptStatus,
     pub finish_reason: Option<FinishReason>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// Out of 100; absent while the attempt is in progress.
+    /// Out of 100; absent while the attempt is in progress, and for 作弊.
     pub score: Option<i32>,
+    /// 作弊 when the attempt was voided for cheating.
+    pub remark: Option<String>,
     pub passed: Option<bool>,
     pub correct: Option<i32>,
     pub question_count: u16,
@@ -55,11 +57,8 @@ pub fn result_view(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<Resul
         plan_id: plan.id.to_string(),
         plan_name: plan.name.clone(),
         status: if a.finished { AttemptStatus::Finished } else { AttemptStatus::InProgress },
-        finish_reason: match a.finish_reason.as_deref() {
-            Some("submitted") => Some(FinishReason::Submitted),
-            Some(_) => Some(FinishReason::TimeUp),
-            None => None,
-        },
+        remark: super::remark(Some(a), false),
+        finish_reason: FinishReason::of(a),
         finished_at: a.finished_at.map(|t| t.and_utc()),
         score: a.score,
         passed: a.passed,

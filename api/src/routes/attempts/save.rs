@@ -33,6 +33,8 @@ pub struct SaveAnswerResult {
     /// False when a save with this or a newer `seq` was already stored: it stands.
     pub applied: bool,
     pub remaining_seconds: i64,
+    /// Set when a random face check is due: capture a face and answer it first.
+    pub face_check: Option<super::FaceCheckDue>,
 }
 
 /// Save one answer. Idempotent per question and sequence number, and acknowledged only
@@ -84,9 +86,10 @@ pub async fn save_answer(
             let (kind, order) = item.ok_or_else(|| ApiError::not_found().field("position"))?;
             let normalised = normalise(kind, order.len(), &answer)?;
             let now = models::now();
+            let check = |conn: &mut models::DbConn| super::due_face_check(conn, &a.id, a.next_check_at);
             match attempt::save_answer(conn, &a.id, position, &normalised, seq, now, now - grace)? {
-                SaveOutcome::Saved(s) => Ok(result_of(s, true, a.deadline)),
-                SaveOutcome::Superseded(s) => Ok(result_of(s, false, a.deadline)),
+                SaveOutcome::Saved(s) => Ok(result_of(s, true, a.deadline, check(conn)?)),
+                SaveOutcome::Superseded(s) => Ok(result_of(s, false, a.deadline, check(conn)?)),
                 SaveOutcome::Closed => {
                     settle(conn, a, grace)?;
                     Err(ApiError::new(Code::AttemptClosed))
@@ -121,12 +124,16 @@ async fn quick_save(
     let written = state
         .db(move |conn, _| {
             let who = attempt::Claimant { account: &account, session: &session, epoch };
-            let deadline = attempt::save_checked(conn, who, &id, position, &normalised, seq, now, now - grace)?;
-            Ok(deadline.map(|d| (d, normalised)))
+            let Some(t) = attempt::save_checked(conn, who, &id, position, &normalised, seq, now, now - grace)? else {
+                return Ok(None);
+            };
+            // A face check's time has come (twice or so an exam): tell the app.
+            let check = super::due_face_check(conn, &id, t.next_check_at)?;
+            Ok(Some((t.deadline, normalised, check)))
         })
         .await?;
-    Ok(written.map(|(deadline, answer)| {
-        result_of(attempt::Saved { position, answer, client_seq: seq, saved_at: now }, true, deadline)
+    Ok(written.map(|(deadline, answer, check)| {
+        result_of(attempt::Saved { position, answer, client_seq: seq, saved_at: now }, true, deadline, check)
     }))
 }
 
@@ -138,7 +145,12 @@ fn normalise(kind: QuestionKind, options: usize, answer: &str) -> Result<String,
     Ok(Choice::parse(kind, options, answer).map_err(|e| ApiError::invalid("answer", e))?.render(kind))
 }
 
-fn result_of(s: attempt::Saved, applied: bool, deadline: chrono::NaiveDateTime) -> SaveAnswerResult {
+fn result_of(
+    s: attempt::Saved,
+    applied: bool,
+    deadline: chrono::NaiveDateTime,
+    face_check: Option<super::FaceCheckDue>,
+) -> SaveAnswerResult {
     SaveAnswerResult {
         position: s.position,
         answer: s.answer,
@@ -146,5 +158,6 @@ fn result_of(s: attempt::Saved, applied: bool, deadline: chrono::NaiveDateTime) 
         saved_at: s.saved_at.and_utc(),
         applied,
         remaining_seconds: (deadline - models::now()).num_seconds().max(0),
+        face_check,
     }
 }

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use exam::paper::{self, Entry};
 use models::attempt::{self, Item, NewAttempt};
-use models::{bank, candidate, organization, plan, PlanId};
+use models::{bank, candidate, organization, plan, proctoring, PlanId};
 use rand::RngCore;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,15 +17,20 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct StartAttemptRequest {
     /// The one-time id of a successful face verification (verifyFace), a few minutes old
-    /// at most.
-    pub verification_id: String,
+    /// at most. Omitted only when a proctor checked the candidate's ID card on site
+    /// (`confirmIdentityManually`) in the last 12 hours: that check is then used up.
+    pub verification_id: Option<String>,
 }
+
+/// How long a proctor's ID-card check stays good for starting.
+const MANUAL_IDENTITY_FOR: chrono::Duration = chrono::Duration::hours(12);
 
 fn closed(zh: &str, en: &str) -> ApiError {
     ApiError::new(Code::ExamNotOpen).text(zh, en)
 }
 
-/// Start the exam (开考): needs a fresh face verification of this worker. The paper is
+/// Start the exam (开考): needs a fresh face verification of this worker, or a proctor's
+/// check of the ID card at the exam site. The paper is
 /// drawn now — random questions meeting every quota, questions and options shuffled for
 /// this candidate — and the deadline (start + duration, at the latest the window's end)
 /// is stored. Calling it again, from any device, returns the same attempt (200).
@@ -102,16 +107,33 @@ pub async fn start_attempt(
                 plan_id: &plan.id,
                 worker_id: &worker.id,
                 seed: seed.iter().map(|b| format!("{b:02x}")).collect(),
-                verification_id: Some(verification.clone()),
+                verification_id: verification.clone(),
+                identity_method: if verification.is_some() { "face" } else { "manual" },
                 started_at: now,
                 deadline: (now + duration).min(plan.window_end),
                 items,
             };
             let written = models::db::write_transaction(conn, |conn| {
-                if !models::face::consume_verification(conn, &worker.id, &verification)? {
+                let checked = match &verification {
+                    Some(v) => models::face::consume_verification(conn, &worker.id, v)?,
+                    None => proctoring::consume_manual_identity(conn, &plan.id, &worker.id, now - MANUAL_IDENTITY_FOR)?,
+                };
+                if !checked {
                     return Err(ApiError::new(Code::FaceVerificationRequired));
                 }
-                Ok(attempt::create(conn, new)?)
+                let a = attempt::create(conn, new)?;
+                // Random face checks, for candidates who started on their face.
+                if verification.is_some() {
+                    let mut check_seed = [0u8; 32];
+                    rand::rngs::OsRng.fill_bytes(&mut check_seed);
+                    let secs = (a.deadline - a.started_at).num_seconds();
+                    let moments: Vec<_> = exam::proctoring::check_offsets(check_seed, secs, plan.face_checks)
+                        .into_iter()
+                        .map(|s| a.started_at + chrono::Duration::seconds(s))
+                        .collect();
+                    models::face_check::schedule(conn, &a.id, &moments)?;
+                }
+                Ok(attempt::get(conn, &a.id)?)
             });
             match written {
                 Ok(a) => Ok((true, paper(conn, &a, &plan)?)),

@@ -19,6 +19,8 @@ pub enum CandidateStatus {
     Finished,
     /// 缺考: no attempt by the end of the window.
     Absent,
+    /// 作弊: the attempt was voided by a proctor.
+    Cheating,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,11 +38,15 @@ pub struct CandidateResponse {
     pub first_score: Option<i32>,
     /// 补考分数: the makeup's score.
     pub makeup_score: Option<i32>,
+    /// 缺考 or 作弊, where the score would be.
+    pub remark: Option<String>,
 }
 
 impl From<Candidate> for CandidateResponse {
     fn from(c: Candidate) -> Self {
+        let voided = c.finish_reason.as_deref() == Some(models::attempt::CHEATING);
         let status = match (c.absent, c.attempt_status.as_deref()) {
+            (_, Some(_)) if voided => CandidateStatus::Cheating,
             (_, Some("finished")) => CandidateStatus::Finished,
             (_, Some(_)) => CandidateStatus::InProgress,
             (true, None) => CandidateStatus::Absent,
@@ -58,6 +64,11 @@ impl From<Candidate> for CandidateResponse {
             passed: c.passed,
             first_score: c.first_score,
             makeup_score: c.makeup_score,
+            remark: match status {
+                CandidateStatus::Cheating => Some("作弊".to_owned()),
+                CandidateStatus::Absent => Some("缺考".to_owned()),
+                _ => None,
+            },
         }
     }
 }

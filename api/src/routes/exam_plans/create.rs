@@ -6,10 +6,11 @@ use models::{candidate, organization, plan, OrgId, PlanId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{check_sources, ExamPlanResponse, SessionInput, Submitted};
+use super::{check_sources, ExamPlanResponse, Submitted};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
+use crate::routes::exam_sessions::SessionInput;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -32,10 +33,16 @@ pub struct CreateExamPlanRequest {
     pub candidate_filter: Option<CandidateFilter>,
     /// Defaults to 100 questions of 1 point, 60 minutes, pass at 80.
     pub blueprint: Option<Blueprint>,
+    /// Random face checks (刷脸) per attempt during the exam, 0 to 5; default 2. Candidates
+    /// who started on a proctor's ID-card check get none.
+    pub face_checks: Option<i32>,
     pub bank_ids: Vec<String>,
     #[serde(default)]
     pub sessions: Vec<SessionInput>,
 }
+
+/// In-exam face checks per attempt unless the plan says.
+const DEFAULT_FACE_CHECKS: i32 = 2;
 
 fn refuse(field: &str, zh: &str, en: &str) -> ApiError {
     ApiError::new(Code::ValidationFailed).field(field).text(zh, en)
@@ -82,8 +89,9 @@ pub async fn create_exam_plan(
         window_end: b.window_end,
         filter: b.candidate_filter.unwrap_or_else(|| kind.default_filter()),
         blueprint: b.blueprint.unwrap_or_default(),
+        face_checks: b.face_checks.unwrap_or(DEFAULT_FACE_CHECKS),
         bank_ids: b.bank_ids,
-        sessions: b.sessions,
+        sessions: Some(b.sessions),
     };
     let mut content = submitted.check()?;
     let created = state

@@ -13,37 +13,15 @@ use exam::paper::{Blueprint, Entry};
 use exam::plan::{CandidateFilter, PlanKind};
 use exam::{Industry, OrgName, WorkerRole};
 use models::bank;
-use models::plan::{Plan, PlanContent, Session};
+use models::plan::{Plan, PlanContent};
 use models::{BankId, DbConn};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::AnyPrincipal;
 use crate::error::{ApiError, Code, RowDetail};
+use crate::routes::exam_sessions::{ExamSessionResponse, SessionInput};
 use crate::routes::questions::field_errors;
-
-/// 考试点 and 场次: where and when a group of candidates sits the exam.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SessionInput {
-    #[schema(example = "兰山区应急管理局考试中心")]
-    pub site_name: String,
-    pub address: Option<String>,
-    pub starts_at: DateTime<Utc>,
-    /// Seats.
-    pub capacity: i32,
-}
-
-impl From<Session> for SessionInput {
-    fn from(s: Session) -> Self {
-        SessionInput {
-            site_name: s.site_name,
-            address: s.address,
-            starts_at: s.starts_at.and_utc(),
-            capacity: s.capacity,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExamPlanResponse {
@@ -58,8 +36,11 @@ pub struct ExamPlanResponse {
     pub window_end: DateTime<Utc>,
     pub candidate_filter: CandidateFilter,
     pub blueprint: Blueprint,
+    /// Random face checks per attempt during the exam (0 to 5).
+    pub face_checks: i32,
     pub bank_ids: Vec<String>,
-    pub sessions: Vec<SessionInput>,
+    /// 场次: see the exam-session operations for candidates and proctors.
+    pub sessions: Vec<ExamSessionResponse>,
     pub candidate_count: i64,
     /// Whether candidates without an attempt were recorded absent (缺考) after the window.
     pub absentees_recorded: bool,
@@ -80,8 +61,9 @@ impl From<Plan> for ExamPlanResponse {
             window_end: p.window_end.and_utc(),
             candidate_filter: p.filter,
             blueprint: p.blueprint,
+            face_checks: p.face_checks,
             bank_ids: p.bank_ids.iter().map(ToString::to_string).collect(),
-            sessions: p.sessions.into_iter().map(SessionInput::from).collect(),
+            sessions: p.sessions.into_iter().map(ExamSessionResponse::from).collect(),
             candidate_count: p.candidate_count,
             absentees_recorded: p.absentees_recorded_at.is_some(),
             created_at: p.created_at.and_utc(),
@@ -98,8 +80,10 @@ pub struct Submitted {
     pub window_end: DateTime<Utc>,
     pub filter: CandidateFilter,
     pub blueprint: Blueprint,
+    pub face_checks: i32,
     pub bank_ids: Vec<String>,
-    pub sessions: Vec<SessionInput>,
+    /// Replaces the sessions when given.
+    pub sessions: Option<Vec<SessionInput>>,
 }
 
 fn invalid(field: &str, zh: &str, en: &str) -> ApiError {
@@ -127,25 +111,20 @@ impl Submitted {
                 bank_ids.push(id);
             }
         }
-        let mut sessions = Vec::new();
-        for s in self.sessions {
-            let site_name =
-                OrgName::parse(&s.site_name).map_err(|e| ApiError::invalid("sessions.site_name", e))?.into_inner();
-            if !(1..=100_000).contains(&s.capacity) {
-                return Err(invalid("sessions.capacity", "须在 1 到 100000 之间", "must be between 1 and 100000"));
-            }
-            if s.starts_at < self.window_start || s.starts_at >= self.window_end {
-                return Err(invalid("sessions.starts_at", "须在考试时间窗口内", "must fall inside the exam window"));
-            }
-            let address = s.address.map(|a| a.trim().chars().take(200).collect::<String>()).filter(|a| !a.is_empty());
-            sessions.push(Session { site_name, address, starts_at: s.starts_at.naive_utc(), capacity: s.capacity });
-        }
+        let (window_start, window_end) = (self.window_start.naive_utc(), self.window_end.naive_utc());
+        let duration = chrono::Duration::minutes(i64::from(self.blueprint.duration_minutes));
+        let sessions = self
+            .sessions
+            .map(|list| list.into_iter().map(|s| s.check((window_start, window_end), duration)).collect())
+            .transpose()?;
         Ok(PlanContent {
             name,
-            window_start: self.window_start.naive_utc(),
-            window_end: self.window_end.naive_utc(),
+            window_start,
+            window_end,
             filter: self.filter,
             blueprint: self.blueprint,
+            face_checks: exam::proctoring::check_face_checks(self.face_checks)
+                .map_err(|e| ApiError::invalid("face_checks", e))?,
             bank_ids,
             sessions,
         })

@@ -6,10 +6,11 @@ use models::{candidate, plan};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{check_sources, managed_plan, ExamPlanResponse, SessionInput, Submitted};
+use super::{check_sources, managed_plan, ExamPlanResponse, Submitted};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
+use crate::routes::exam_sessions::SessionInput;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -22,8 +23,12 @@ pub struct UpdateExamPlanRequest {
     /// admitted are removed unless they have started.
     pub candidate_filter: Option<CandidateFilter>,
     pub blueprint: Option<Blueprint>,
+    /// Random face checks per attempt during the exam (0 to 5); applies to attempts
+    /// started afterwards.
+    pub face_checks: Option<i32>,
     pub bank_ids: Option<Vec<String>>,
-    /// Replaces the sessions.
+    /// Replaces the sessions, while none has candidates or proctors assigned (then use the
+    /// exam-session operations).
     pub sessions: Option<Vec<SessionInput>>,
     /// Generates the list again from the registry with the plan's filter (as a changed
     /// filter does): workers registered since are added, those no longer admitted (moved,
@@ -40,7 +45,7 @@ pub struct UpdateExamPlanRequest {
     responses(
         (status = 200, body = ExamPlanResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "plan_started", body = ErrorBody),
+        (status = 409, description = "plan_started or sessions_in_use", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "validation_failed or blueprint_unsatisfiable", body = ErrorBody)))]
@@ -75,10 +80,9 @@ pub async fn update_exam_plan(
                 window_end: b.window_end.unwrap_or_else(|| current.window_end.and_utc()),
                 filter: b.candidate_filter.unwrap_or_else(|| current.filter.clone()),
                 blueprint: b.blueprint.unwrap_or_else(|| current.blueprint.clone()),
+                face_checks: b.face_checks.unwrap_or(current.face_checks),
                 bank_ids: b.bank_ids.unwrap_or_else(|| current.bank_ids.iter().map(ToString::to_string).collect()),
-                sessions: b
-                    .sessions
-                    .unwrap_or_else(|| current.sessions.iter().cloned().map(SessionInput::from).collect()),
+                sessions: b.sessions,
             }
             .check()?;
             let roles = (current.kind == PlanKind::Makeup)
@@ -86,6 +90,9 @@ pub async fn update_exam_plan(
                 .flatten()
                 .map(|c| c.into_iter().map(|x| x.2).collect());
             check_sources(conn, &me, &current.organizer_path, &content, roles)?;
+            if content.sessions.is_some() && models::proctoring::sessions_in_use(conn, &current.id)? {
+                return Err(ApiError::new(Code::SessionsInUse).field("sessions"));
+            }
             models::db::write_transaction(conn, |conn| {
                 plan::replace(conn, &current.id, &content)?;
                 if regenerate {

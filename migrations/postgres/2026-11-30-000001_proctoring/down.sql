@@ -1,0 +1,14 @@
+DROP TABLE attempt_face_checks;
+ALTER TABLE attempts DROP COLUMN next_check_at;
+ALTER TABLE exam_plans DROP COLUMN face_checks;
+DROP TABLE proctor_actions;
+DROP TABLE attempt_flags;
+ALTER TABLE attempts DROP COLUMN extra_minutes;
+ALTER TABLE attempts DROP COLUMN identity_method;
+DROP INDEX exam_candidates_session_idx;
+ALTER TABLE exam_candidates DROP COLUMN manual_identity_used_at;
+ALTER TABLE exam_candidates DROP COLUMN manual_identity_by;
+ALTER TABLE exam_candidates DROP COLUMN manual_identity_at;
+ALTER TABLE exam_candidates DROP COLUMN session_id;
+DROP TABLE session_proctors;
+ALTER TABLE exam_sessions DROP COLUMN ends_at;
