@@ -187,7 +187,7 @@ async fn main() {
             M::POST,
             "/api/v1/exam-plans",
             Some(&admin),
-            json!({"organizer_id": province, "kind": "province_unified", "name": "压测考试",
+            json!({"organizer_id": province, "liveness_at_start": false, "kind": "province_unified", "name": "压测考试",
                    "window_start": (now - chrono::Duration::minutes(1)).to_rfc3339(),
                    "window_end": (now + chrono::Duration::hours(3)).to_rfc3339(),
                    "candidate_filter": {"roles": ["other_staff"]}, "bank_ids": [bank_id]}),

@@ -80,6 +80,7 @@ pub fn load(
         bank_ids: vec![b.id.clone()],
         sessions: Some(Vec::new()),
         face_checks: 2,
+        liveness_at_start: true,
     };
     let created = plan::create(conn, &enterprise.id, PlanKind::EnterpriseAllStaff, None, &content, by)?;
     let candidates = candidate::eligible(conn, &enterprise.path, &content.filter)?;

@@ -136,6 +136,8 @@ codes! {
     BlueprintUnsatisfiable => (UNPROCESSABLE_ENTITY, "blueprint_unsatisfiable", "所选题库的试题不足以按组卷规则组卷", "The chosen banks do not hold enough questions for the blueprint"),
     PlanStarted => (CONFLICT, "plan_started", "已有考生开考，组卷规则、题库和考试类型不能再修改", "Candidates have started: the blueprint and banks can no longer change"),
     SessionsInUse => (CONFLICT, "sessions_in_use", "已有考生或监考员安排到场次，请逐个修改场次", "Candidates or proctors are assigned to the sessions; change them one by one"),
+    LivenessClosed => (CONFLICT, "liveness_closed", "该活体检测已判定或已过期，请重新开始活体检测", "This liveness challenge was already judged or has expired; draw a new one"),
+    LivenessRequired => (FORBIDDEN, "liveness_required", "本场考试开考前须通过活体检测（按提示转头、抬头或低头）", "This exam needs a passed liveness challenge before the start"),
     FaceCheckSettled => (CONFLICT, "face_check_settled", "该次考中刷脸已完成或已过期", "This face check was already answered or has lapsed"),
     AlreadyStarted => (CONFLICT, "already_started", "该考生已开考", "This candidate has already started"),
     SessionFull => (CONFLICT, "session_full", "场次座位已满", "The session has no seats left for them"),

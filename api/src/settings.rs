@@ -71,6 +71,8 @@ pub struct Settings {
     pub answer_grace_secs: i64,
     /// How often the sweeper finishes overdue attempts and records absentees; 0 disables it.
     pub sweep_interval_secs: u64,
+    /// Head movements per liveness challenge (2 to 4).
+    pub liveness_steps: usize,
 }
 
 /// A variable that is set but cannot be used.
@@ -140,6 +142,7 @@ impl Settings {
             face_verification_ttl_secs: parsed("SANDA_FACE_VERIFICATION_TTL_SECS", DEFAULT_FACE_VERIFICATION_TTL_SECS)?,
             answer_grace_secs: parsed("SANDA_ANSWER_GRACE_SECS", DEFAULT_ANSWER_GRACE_SECS)?,
             sweep_interval_secs: parsed("SANDA_SWEEP_INTERVAL_SECS", DEFAULT_SWEEP_INTERVAL_SECS)?,
+            liveness_steps: parsed("SANDA_LIVENESS_STEPS", face::liveness::DEFAULT_STEPS)?,
             data_dir,
         };
         if !(settings.face_threshold > 0.0 && settings.face_threshold < 1.0) {
@@ -147,6 +150,9 @@ impl Settings {
         }
         if !(0..=300).contains(&settings.answer_grace_secs) {
             return Err(SettingsError { name: "SANDA_ANSWER_GRACE_SECS", problem: "must be between 0 and 300".into() });
+        }
+        if !(2..=face::liveness::MAX_STEPS).contains(&settings.liveness_steps) {
+            return Err(SettingsError { name: "SANDA_LIVENESS_STEPS", problem: "must be between 2 and 4".into() });
         }
         if settings.db_pool_size == 0 {
             return Err(SettingsError { name: "SANDA_DB_POOL_SIZE", problem: "must be at least 1".into() });

@@ -19,6 +19,7 @@ pub mod proctoring;
 pub mod regcode;
 pub mod resident_id;
 pub mod roster;
+pub mod schedule;
 mod table;
 pub mod text;
 pub mod worker;

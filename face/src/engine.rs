@@ -118,6 +118,29 @@ impl FaceEngine {
             .ok_or_else(|| FaceError::Model { file: EMBEDDER_FILE.into(), problem: "bad embedding".into() })
     }
 
+    /// What a liveness frame gives: the pipeline with its quality gates (so a head turned
+    /// beyond about 33° is refused), plus the picture fingerprint of the aligned face.
+    pub fn analyze_frame(&self, bytes: &[u8], step: usize) -> Result<crate::liveness::Frame, FaceError> {
+        let img = decode::decode(bytes, self.decode_limits)?;
+        let faces = self.detect(&img)?;
+        let face = quality::choose(&faces, &self.quality_for_frames())?;
+        let aligned = align::align(&img, &face.landmarks);
+        quality::check_aligned(&aligned, &self.quality)?;
+        let embedding = self.embed_aligned(&aligned)?;
+        Ok(crate::liveness::Frame {
+            step,
+            landmarks: face.landmarks,
+            embedding,
+            fingerprint: crate::liveness::fingerprint(&aligned),
+        })
+    }
+
+    /// The quality gates for liveness frames: the head is meant to turn and nod, so only
+    /// the pose limits are wider (the pose itself is what the verdict judges).
+    fn quality_for_frames(&self) -> QualityLimits {
+        QualityLimits { max_yaw: self.quality.max_yaw.max(0.6), pitch_range: (0.0, 1.4), ..self.quality }
+    }
+
     /// The whole pipeline on a photo's bytes, with the quality gates.
     pub fn analyze(&self, bytes: &[u8]) -> Result<Analysis, FaceError> {
         let mut timings = Timings::default();

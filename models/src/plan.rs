@@ -25,6 +25,8 @@ pub struct Plan {
     pub sessions: Vec<crate::proctoring::ExamSession>,
     /// Random face checks per attempt during the exam.
     pub face_checks: i32,
+    /// Whether the start needs a passed liveness challenge.
+    pub liveness_at_start: bool,
     pub absentees_recorded_at: Option<NaiveDateTime>,
     pub candidate_count: i64,
     pub created_at: NaiveDateTime,
@@ -44,6 +46,8 @@ pub struct PlanContent {
     pub sessions: Option<Vec<crate::proctoring::SessionFields>>,
     /// Random face checks per attempt during the exam.
     pub face_checks: i32,
+    /// Whether the start needs a passed liveness challenge.
+    pub liveness_at_start: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -62,6 +66,7 @@ struct Row {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     face_checks: i32,
+    liveness_at_start: bool,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {
@@ -89,6 +94,7 @@ fn plan_of(conn: &mut DbConn, row: Row, organizer_name: String, organizer_path: 
         bank_ids: bank_ids.into_iter().map(BankId::from_db).collect(),
         sessions,
         face_checks: row.face_checks,
+        liveness_at_start: row.liveness_at_start,
         absentees_recorded_at: row.absentees_recorded_at,
         candidate_count,
         created_at: row.created_at,
@@ -131,6 +137,7 @@ pub fn create(
             p::candidate_filter.eq(json(&content.filter)?),
             p::blueprint.eq(json(&content.blueprint)?),
             p::face_checks.eq(content.face_checks),
+            p::liveness_at_start.eq(content.liveness_at_start),
             p::created_by.eq(by.as_str()),
             p::created_at.eq(now),
             p::updated_at.eq(now),
@@ -150,6 +157,7 @@ pub fn replace(conn: &mut DbConn, id: &PlanId, content: &PlanContent) -> Result<
             p::candidate_filter.eq(json(&content.filter)?),
             p::blueprint.eq(json(&content.blueprint)?),
             p::face_checks.eq(content.face_checks),
+            p::liveness_at_start.eq(content.liveness_at_start),
             p::updated_at.eq(crate::now()),
         ))
         .execute(conn)?;
@@ -220,13 +228,15 @@ pub struct Rules {
     pub blueprint: Blueprint,
     /// Random face checks per attempt during the exam.
     pub face_checks: i32,
+    /// Whether the start needs a passed liveness challenge.
+    pub liveness_at_start: bool,
 }
 
 pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
-    type RulesRow = (String, String, NaiveDateTime, NaiveDateTime, String, i32);
-    let (name, kind, window_start, window_end, blueprint, face_checks): RulesRow = p::table
+    type RulesRow = (String, String, NaiveDateTime, NaiveDateTime, String, i32, bool);
+    let (name, kind, window_start, window_end, blueprint, face_checks, liveness_at_start): RulesRow = p::table
         .find(id.as_str())
-        .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint, p::face_checks))
+        .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint, p::face_checks, p::liveness_at_start))
         .get_result(conn)?;
     let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {id}"));
     Ok(Rules {
@@ -237,6 +247,7 @@ pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
         window_end,
         blueprint: serde_json::from_str(&blueprint).map_err(|_| corrupt("blueprint"))?,
         face_checks,
+        liveness_at_start,
     })
 }
 

@@ -244,6 +244,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         face_checks -> Integer,
+        liveness_at_start -> Bool,
     }
 }
 
@@ -272,6 +273,20 @@ diesel::table! {
         account_id -> Text,
         assigned_by -> Nullable<Text>,
         assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    liveness_challenges (id) {
+        id -> Text,
+        worker_id -> Text,
+        purpose -> Text,
+        steps -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -418,6 +433,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     session_proctors,
     attempt_face_checks,
+    liveness_challenges,
     attempt_flags,
     proctor_actions,
 );

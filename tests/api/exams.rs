@@ -115,10 +115,10 @@ fn window(from_min: i64, to_min: i64) -> (String, String) {
     ((now + chrono::Duration::minutes(from_min)).to_rfc3339(), (now + chrono::Duration::minutes(to_min)).to_rfc3339())
 }
 
-/// 10 questions of 10 points (3 true/false), pass at 80.
+/// 10 questions of 10 points (3 true/false, 2 or more multiple choice), pass at 80.
 pub fn small_blueprint() -> Value {
     json!({"question_count": 10, "points_per_question": 10, "duration_minutes": 60, "pass_mark": 80,
-           "quotas": [{"kind": "true_false", "count": 3}]})
+           "quotas": [{"kind": "true_false", "count": 3}, {"kind": "multiple_choice", "count": 2}]})
 }
 
 /// An open all-staff exam of the site's enterprise.
@@ -127,7 +127,7 @@ pub async fn open_plan(app: &TestApp, s: &Site) -> Value {
     app.post(
         "/api/v1/exam-plans",
         &s.ent_admin,
-        json!({"organizer_id": s.ent, "kind": "enterprise_all_staff", "name": "全员考试", "window_start": start,
+        json!({"organizer_id": s.ent, "liveness_at_start": false, "kind": "enterprise_all_staff", "name": "全员考试", "window_start": start,
                "window_end": end, "bank_ids": [s.bank], "blueprint": small_blueprint()}),
     )
     .await
@@ -442,7 +442,7 @@ async fn absentees_are_recorded_and_a_makeup_keeps_both_scores() {
         .post(
             "/api/v1/exam-plans",
             &s.ent_admin,
-            json!({"kind": "makeup", "name": "补考", "original_plan_id": plan_id, "window_start": ms,
+            json!({"liveness_at_start": false, "kind": "makeup", "name": "补考", "original_plan_id": plan_id, "window_start": ms,
                    "window_end": me, "bank_ids": [s.bank], "blueprint": small_blueprint()}),
         )
         .await
@@ -721,7 +721,7 @@ async fn the_demo_bank_fills_a_hundred_question_paper() {
         .post(
             "/api/v1/exam-plans",
             &s.ent_admin,
-            json!({"organizer_id": s.ent, "kind": "enterprise_all_staff", "name": "全员考试",
+            json!({"organizer_id": s.ent, "kind": "enterprise_all_staff", "name": "全员考试", "liveness_at_start": false,
                    "window_start": start_at, "window_end": end_at, "bank_ids": [s.bank]}),
         )
         .await

@@ -72,6 +72,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         face_verification_ttl_secs: 300,
         answer_grace_secs: 2,
         sweep_interval_secs: 1,
+        // Two steps: the shared photos hold a genuine two-step sequence, not a three-step one.
+        liveness_steps: 2,
     }
 }
 

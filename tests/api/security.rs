@@ -131,6 +131,8 @@ struct World {
     worker_b6_token: String,
     attempt_b6: String,
     check_b6: String,
+    /// An open liveness challenge of B6's.
+    challenge_b6: String,
 }
 
 impl World {
@@ -139,6 +141,7 @@ impl World {
         ids.extend([&self.bank_b, &self.question_b, &self.plan_b, &self.attempt_b]);
         ids.extend([&self.session_b, &self.session_b2, &self.worker_b3, &self.worker_b4, &self.worker_b5]);
         ids.extend([&self.attempt_b4, &self.attempt_b5, &self.flag_b, &self.attempt_b6, &self.check_b6]);
+        ids.push(&self.challenge_b6);
         ids.extend(&self.staff_b);
         ids
     }
@@ -213,7 +216,7 @@ async fn world(app: &TestApp) -> World {
     let (worker_a, worker_a_token, _, _) = app.worker(&t, &ent_a, "兰山工人").await;
     let verification_a = verification(app, &worker_a_token).await;
     let (ws, we) = window(-60, 60);
-    let plan_a = json!({"organizer_id": ent_a, "kind": "enterprise_all_staff", "name": "兰山全员考试",
+    let plan_a = json!({"organizer_id": ent_a, "liveness_at_start": false, "kind": "enterprise_all_staff", "name": "兰山全员考试",
                         "window_start": ws, "window_end": we, "bank_ids": [shared], "blueprint": small_blueprint()});
     let plan_a = post_id(app, "/api/v1/exam-plans", &t, plan_a).await;
     let (session_a, _) = session(app, &t, &plan_a, "兰山考点", 10, 10).await;
@@ -246,7 +249,7 @@ async fn world(app: &TestApp) -> World {
     }
     // Longer than the paper's hour: an attempt started now can still be granted extra time.
     let (ws, we) = window(-60, 120);
-    let plan_b = json!({"organizer_id": ent_b, "kind": "enterprise_all_staff", "name": "历下全员考试",
+    let plan_b = json!({"organizer_id": ent_b, "liveness_at_start": false, "kind": "enterprise_all_staff", "name": "历下全员考试",
                         "window_start": ws, "window_end": we, "bank_ids": [bank_b], "blueprint": small_blueprint()});
     let plan_b = post_id(app, "/api/v1/exam-plans", &city_b_admin, plan_b).await;
     let (session_b, session_b_input) = session(app, &city_b_admin, &plan_b, "历下考点", 10, 10).await;
@@ -280,6 +283,8 @@ async fn world(app: &TestApp) -> World {
     let now = models::now();
     models::face_check::set_next_due_for_tests(&mut conn, &b6, now, Some(now + chrono::Duration::hours(1))).unwrap();
     let check_b6 = models::face_check::checks_of(&mut conn, &b6).unwrap()[0].id.clone();
+    let challenge = json!({"purpose": "exam_start"});
+    let challenge_b6 = post_id(app, "/api/v1/me/liveness-challenges", &worker_b6_token, challenge).await;
     World {
         city_a,
         county_a,
@@ -321,6 +326,7 @@ async fn world(app: &TestApp) -> World {
         worker_b6_token,
         attempt_b6,
         check_b6,
+        challenge_b6,
     }
 }
 

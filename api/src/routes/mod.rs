@@ -40,6 +40,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(face::delete::delete_face_data)),
             )
             .service(
+                resource("/me/liveness-challenges", "POST")
+                    .route(web::post().to(face::liveness::create_liveness_challenge)),
+            )
+            .service(
+                resource("/me/liveness-challenges/{id}/frames", "POST")
+                    .app_data(web::PayloadConfig::new(face::liveness::MAX_FRAMES_BYTES))
+                    .route(web::post().to(face::liveness::submit_liveness_frames)),
+            )
+            .service(
                 resource("/me/face/verify", "POST")
                     .app_data(web::PayloadConfig::new(face::MAX_PHOTO_BYTES))
                     .route(web::post().to(face::verify::verify_face)),
@@ -71,6 +80,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 resource("/organizations/{id}/principals", "GET")
                     .route(web::get().to(workers::export_principals::export_principals)),
+            )
+            .service(
+                resource("/organizations/{id}/exam-schedule", "GET")
+                    .route(web::get().to(exam_sessions::schedule::export_exam_schedule)),
             )
             .service(
                 resource("/registration-codes", "GET, POST")

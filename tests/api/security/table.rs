@@ -1,6 +1,7 @@
 //! The table: every operation of the contract, either with the calls that name another
 //! jurisdiction's objects, or with the reason it can name none.
 
+use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::{contract, window, World};
@@ -316,6 +317,15 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
         ),
         ("submitAttempt", Foreign(|w| vec![at(&w.attempt_b).by(WorkerB)])),
         ("getMyResult", Foreign(|w| vec![at(&w.attempt_b).by(WorkerB)])),
+        ("createLivenessChallenge", Own("the caller's own face")),
+        (
+            "submitLivenessFrames",
+            Foreign(|w| {
+                let frames = json!({"frames": [{"step": 0, "image": base64::engine::general_purpose::STANDARD
+                    .encode(crate::exams::photo("df_img02.jpg"))}]});
+                vec![at(&w.challenge_b6).json(frames).by(WorkerB6)]
+            }),
+        ),
         (
             "answerFaceCheck",
             Foreign(|w| {
@@ -349,6 +359,14 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
             }),
         ),
         ("listMyProctorSessions", Own("the calling proctor's own sessions: it names no object")),
+        (
+            "exportExamSchedule",
+            Foreign(|w| {
+                // The workbook is zipped: B's owner proves the call with the JSON, where B's
+                // names can be looked for; the XLSX is refused to A all the same.
+                vec![at(&w.county_b).by(CityB), at(&w.county_b).query("format=xlsx".into())]
+            }),
+        ),
         (
             "listSessionCandidates",
             Foreign(|w| vec![at(&w.session_b).by(ProctorB), at(&w.session_b2).by(EntB), at(&w.session_b).by(CityB)]),

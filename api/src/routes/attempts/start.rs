@@ -20,6 +20,9 @@ pub struct StartAttemptRequest {
     /// at most. Omitted only when a proctor checked the candidate's ID card on site
     /// (`confirmIdentityManually`) in the last 12 hours: that check is then used up.
     pub verification_id: Option<String>,
+    /// A liveness challenge passed in the last ten minutes (`submitLivenessFrames`), when
+    /// the plan asks for one (`liveness_at_start`) and the start is on the face.
+    pub liveness_id: Option<String>,
 }
 
 /// How long a proctor's ID-card check stays good for starting.
@@ -41,7 +44,7 @@ fn closed(zh: &str, en: &str) -> ApiError {
         (status = 201, description = "Started: the paper", body = AttemptResponse),
         (status = 200, description = "Already started: the same attempt, to resume", body = AttemptResponse),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "not_a_worker, not_a_candidate or face_verification_required", body = ErrorBody),
+        (status = 403, description = "not_a_worker, not_a_candidate, face_verification_required or liveness_required", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "exam_not_open", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody)))]
@@ -52,7 +55,7 @@ pub async fn start_attempt(
     id: web::Path<String>,
     body: Json<StartAttemptRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let verification = body.0.verification_id;
+    let StartAttemptRequest { verification_id: verification, liveness_id } = body.0;
     let plan_id = PlanId::parse(&id).ok_or_else(ApiError::not_found)?;
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let (created, view) = state
@@ -114,6 +117,16 @@ pub async fn start_attempt(
                 items,
             };
             let written = models::db::write_transaction(conn, |conn| {
+                if plan.liveness_at_start && verification.is_some() {
+                    let since = now - crate::routes::face::liveness::PASSED_FOR;
+                    let live = match &liveness_id {
+                        Some(l) => models::liveness::consume(conn, &worker.id, l, "exam_start", since)?,
+                        None => false,
+                    };
+                    if !live {
+                        return Err(ApiError::new(Code::LivenessRequired));
+                    }
+                }
                 let checked = match &verification {
                     Some(v) => models::face::consume_verification(conn, &worker.id, v)?,
                     None => proctoring::consume_manual_identity(conn, &plan.id, &worker.id, now - MANUAL_IDENTITY_FOR)?,

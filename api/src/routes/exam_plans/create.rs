@@ -36,6 +36,9 @@ pub struct CreateExamPlanRequest {
     /// Random face checks (刷脸) per attempt during the exam, 0 to 5; default 2. Candidates
     /// who started on a proctor's ID-card check get none.
     pub face_checks: Option<i32>,
+    /// Whether the start needs a passed liveness challenge (活体检测) besides the face
+    /// match; default true.
+    pub liveness_at_start: Option<bool>,
     pub bank_ids: Vec<String>,
     #[serde(default)]
     pub sessions: Vec<SessionInput>,
@@ -90,6 +93,7 @@ pub async fn create_exam_plan(
         filter: b.candidate_filter.unwrap_or_else(|| kind.default_filter()),
         blueprint: b.blueprint.unwrap_or_default(),
         face_checks: b.face_checks.unwrap_or(DEFAULT_FACE_CHECKS),
+        liveness_at_start: b.liveness_at_start.unwrap_or(true),
         bank_ids: b.bank_ids,
         sessions: Some(b.sessions),
     };

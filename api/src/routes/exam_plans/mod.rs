@@ -38,6 +38,8 @@ pub struct ExamPlanResponse {
     pub blueprint: Blueprint,
     /// Random face checks per attempt during the exam (0 to 5).
     pub face_checks: i32,
+    /// Whether the start needs a passed liveness challenge (活体检测) besides the face match.
+    pub liveness_at_start: bool,
     pub bank_ids: Vec<String>,
     /// 场次: see the exam-session operations for candidates and proctors.
     pub sessions: Vec<ExamSessionResponse>,
@@ -62,6 +64,7 @@ impl From<Plan> for ExamPlanResponse {
             candidate_filter: p.filter,
             blueprint: p.blueprint,
             face_checks: p.face_checks,
+            liveness_at_start: p.liveness_at_start,
             bank_ids: p.bank_ids.iter().map(ToString::to_string).collect(),
             sessions: p.sessions.into_iter().map(ExamSessionResponse::from).collect(),
             candidate_count: p.candidate_count,
@@ -81,6 +84,7 @@ pub struct Submitted {
     pub filter: CandidateFilter,
     pub blueprint: Blueprint,
     pub face_checks: i32,
+    pub liveness_at_start: bool,
     pub bank_ids: Vec<String>,
     /// Replaces the sessions when given.
     pub sessions: Option<Vec<SessionInput>>,
@@ -125,6 +129,7 @@ impl Submitted {
             blueprint: self.blueprint,
             face_checks: exam::proctoring::check_face_checks(self.face_checks)
                 .map_err(|e| ApiError::invalid("face_checks", e))?,
+            liveness_at_start: self.liveness_at_start,
             bank_ids,
             sessions,
         })

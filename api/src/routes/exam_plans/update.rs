@@ -26,6 +26,8 @@ pub struct UpdateExamPlanRequest {
     /// Random face checks per attempt during the exam (0 to 5); applies to attempts
     /// started afterwards.
     pub face_checks: Option<i32>,
+    /// Whether the start needs a passed liveness challenge.
+    pub liveness_at_start: Option<bool>,
     pub bank_ids: Option<Vec<String>>,
     /// Replaces the sessions, while none has candidates or proctors assigned (then use the
     /// exam-session operations).
@@ -81,6 +83,7 @@ pub async fn update_exam_plan(
                 filter: b.candidate_filter.unwrap_or_else(|| current.filter.clone()),
                 blueprint: b.blueprint.unwrap_or_else(|| current.blueprint.clone()),
                 face_checks: b.face_checks.unwrap_or(current.face_checks),
+                liveness_at_start: b.liveness_at_start.unwrap_or(current.liveness_at_start),
                 bank_ids: b.bank_ids.unwrap_or_else(|| current.bank_ids.iter().map(ToString::to_string).collect()),
                 sessions: b.sessions,
             }

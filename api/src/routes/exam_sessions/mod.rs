@@ -11,6 +11,7 @@ pub mod actions;
 pub mod candidates;
 pub mod events;
 pub mod manage;
+pub mod schedule;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use exam::access::Relation;

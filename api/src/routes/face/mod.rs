@@ -5,6 +5,7 @@
 pub mod approve_reenrollment;
 pub mod delete;
 pub mod enroll;
+pub mod liveness;
 pub mod status;
 pub mod verify;
 
