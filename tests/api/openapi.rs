@@ -38,6 +38,20 @@ fn operations() -> Vec<(String, String, Value)> {
 }
 
 #[test]
+fn every_schema_reference_resolves() {
+    let text = committed();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    let defined = doc["components"]["schemas"].as_object().cloned().unwrap_or_default();
+    let dangling: Vec<&str> = text
+        .split("#/components/schemas/")
+        .skip(1)
+        .map(|rest| rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(""))
+        .filter(|name| !defined.contains_key(*name))
+        .collect();
+    assert!(dangling.is_empty(), "references to schemas openapi.yaml does not define: {dangling:?}");
+}
+
+#[test]
 fn every_operation_has_a_unique_operation_id_and_the_required_ones_exist() {
     let ops = operations();
     let mut ids: Vec<&str> = ops

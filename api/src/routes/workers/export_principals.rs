@@ -26,6 +26,7 @@ pub enum ExportFormat {
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `json` (default) or `xlsx`.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
 }
 
