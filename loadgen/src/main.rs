@@ -195,9 +195,12 @@ async fn main() {
     let unexpected = api.stats.unexpected(&["503 service_unavailable (retried)"]);
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
     // 503 answers are back-pressure by design (the HTTP middleware still logs them as errors).
-    let logged_errors =
-        log.lines().filter(|l| l.contains("\"level\":\"ERROR\"") && !l.contains("service_unavailable")).count();
-    println!("unexpected errors: {unexpected}; errors in the server's log: {logged_errors}");
+    let errors: Vec<&str> =
+        log.lines().filter(|l| l.contains("\"level\":\"ERROR\"") && !l.contains("service_unavailable")).collect();
+    println!("unexpected errors: {unexpected}; errors in the server's log: {}", errors.len());
+    for line in errors.iter().take(5) {
+        println!("  {line}");
+    }
     let _ = server.kill();
     let _ = server.wait();
     if unexpected > 0 {
