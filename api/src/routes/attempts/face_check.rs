@@ -8,7 +8,7 @@ use super::{due_face_check, own_attempt, FaceCheckDue};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Body;
-use crate::routes::face::{device, own_record, Photo};
+use crate::routes::face::{device, enrolled_face, own_record, Photo};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,26 +51,17 @@ pub async fn answer_face_check(
     let (id, check) = path.into_inner();
     let device = device(&req);
     let actor = me.account_id.clone();
-    let (record, attempt, template) = state
+    let (record, attempt, enrolled) = state
         .db(move |conn, cipher| {
             let (_, attempt) = own_attempt(conn, &me, &id)?;
             if attempt.finished {
                 return Err(ApiError::new(Code::AttemptClosed));
             }
             let record = own_record(conn, cipher, &me)?;
-            if record.face_consent_version.is_none() {
-                return Err(ApiError::new(Code::FaceConsentMissing));
-            }
-            let template =
-                face::template(conn, cipher, &record.id)?.ok_or_else(|| ApiError::new(Code::FaceNotEnrolled))?;
-            if template.model_id != ::face::MODEL_ID {
-                return Err(ApiError::new(Code::FaceModelChanged));
-            }
-            Ok((record, attempt, template))
+            let enrolled = enrolled_face(conn, cipher, &record)?;
+            Ok((record, attempt, enrolled))
         })
         .await?;
-    let enrolled = ::face::Embedding::from_bytes(&template.bytes)
-        .ok_or_else(|| ApiError::internal(std::io::Error::other("stored template does not decode")))?;
     let photo = body.0;
     let analysis = state.face.run(move |engine| engine.analyze(&photo)).await?;
     let scored = analysis.map(|a| a.embedding.cosine(&enrolled));

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::own_record;
+use super::{enrolled_face, own_record};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Json;
@@ -64,7 +64,7 @@ pub struct LivenessChallenge {
     security(("bearer" = [])), request_body = CreateLivenessChallengeRequest,
     responses((status = 201, body = LivenessChallenge), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "not_a_worker or face_consent_missing", body = ErrorBody),
-        (status = 409, description = "face_not_enrolled", body = ErrorBody),
+        (status = 409, description = "face_not_enrolled or face_model_changed", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(account = %me.account_id))]
@@ -78,12 +78,7 @@ pub async fn create_liveness_challenge(
     let challenge = state
         .db(move |conn, cipher| {
             let record = own_record(conn, cipher, &me)?;
-            if record.face_consent_version.is_none() {
-                return Err(ApiError::new(Code::FaceConsentMissing));
-            }
-            if face::template(conn, cipher, &record.id)?.is_none() {
-                return Err(ApiError::new(Code::FaceNotEnrolled));
-            }
+            enrolled_face(conn, cipher, &record)?;
             let mut seed = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut seed);
             let steps = liveness::challenge(&seed, steps_wanted);
@@ -147,8 +142,8 @@ pub struct LivenessResult {
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "Challenge id")),
     request_body = SubmitLivenessFramesRequest,
     responses((status = 200, body = LivenessResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "not_a_worker", body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "liveness_closed: judged already or expired", body = ErrorBody),
+        (status = 403, description = "not_a_worker or face_consent_missing", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "liveness_closed (judged already or expired), face_not_enrolled or face_model_changed", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "a frame is no usable picture (image_corrupt, face_not_found, …; `field` names it)", body = ErrorBody),
@@ -163,16 +158,15 @@ pub async fn submit_liveness_frames(
     let frames = body.0.frames;
     let limits = LivenessLimits::default();
     let actor = me.account_id.clone();
-    let (record, challenge, template) = state
+    let (record, challenge, enrolled) = state
         .db(move |conn, cipher| {
             let record = own_record(conn, cipher, &me)?;
             let challenge = models::liveness::get(conn, &record.id, &id)?;
             if challenge.status != "open" || challenge.expires_at <= models::now() {
                 return Err(ApiError::new(Code::LivenessClosed));
             }
-            let template =
-                face::template(conn, cipher, &record.id)?.ok_or_else(|| ApiError::new(Code::FaceNotEnrolled))?;
-            Ok((record, challenge, template))
+            let enrolled = enrolled_face(conn, cipher, &record)?;
+            Ok((record, challenge, enrolled))
         })
         .await?;
     let steps: Vec<Movement> = challenge.steps.iter().filter_map(|s| s.parse().ok()).collect();
@@ -199,8 +193,6 @@ pub async fn submit_liveness_frames(
         })
         .await?
         .map_err(|(n, e)| ApiError::from(e).field(format!("frames[{n}].image")))?;
-    let enrolled = ::face::Embedding::from_bytes(&template.bytes)
-        .ok_or_else(|| ApiError::internal(std::io::Error::other("stored template does not decode")))?;
     let verdict = liveness::judge(&steps, &analysed, &limits);
     // The frames must also be the enrolled worker: the best frame at the verification
     // threshold (turned heads score lower against a frontal template).

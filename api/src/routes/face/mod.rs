@@ -35,6 +35,22 @@ pub fn own_record(conn: &mut DbConn, cipher: &Cipher, me: &AnyPrincipal) -> Resu
     worker::find_by_account(conn, cipher, &me.account_id)?.ok_or_else(|| ApiError::new(Code::NotAWorker))
 }
 
+/// The worker's enrolled face, to compare a new photo with. Refused without consent
+/// (`face_consent_missing`), without an enrollment (`face_not_enrolled`), or when the
+/// template was made by another model (`face_model_changed`: never compared across models).
+pub fn enrolled_face(conn: &mut DbConn, cipher: &Cipher, record: &Worker) -> Result<::face::Embedding, ApiError> {
+    if record.face_consent_version.is_none() {
+        return Err(ApiError::new(Code::FaceConsentMissing));
+    }
+    let template =
+        models::face::template(conn, cipher, &record.id)?.ok_or_else(|| ApiError::new(Code::FaceNotEnrolled))?;
+    if template.model_id != ::face::MODEL_ID {
+        return Err(ApiError::new(Code::FaceModelChanged));
+    }
+    ::face::Embedding::from_bytes(&template.bytes)
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("stored template does not decode")))
+}
+
 /// The client's description of its device (`X-Device-Info`), kept in the audit trail.
 pub fn device(req: &HttpRequest) -> Option<String> {
     req.headers().get("x-device-info").and_then(|v| v.to_str().ok()).map(|s| s.chars().take(200).collect())

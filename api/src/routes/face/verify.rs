@@ -1,7 +1,7 @@
 use actix_web::{web, HttpRequest};
 use models::face::{self, Event};
 
-use super::{device, own_record, Photo, VerifyResult, VERIFY_FAILURES};
+use super::{device, enrolled_face, own_record, Photo, VerifyResult, VERIFY_FAILURES};
 use crate::auth::{throttle, Principal};
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Body;
@@ -32,7 +32,7 @@ pub async fn verify_face(
 ) -> Result<web::Json<VerifyResult>, ApiError> {
     let device = device(&req);
     let who = me.0.clone();
-    let (record, template, key) = state
+    let (record, enrolled, key) = state
         .db(move |conn, cipher| {
             let record = own_record(conn, cipher, &who)?;
             if record.face_consent_version.is_none() {
@@ -40,16 +40,10 @@ pub async fn verify_face(
             }
             let key = format!("face:{}", record.id);
             throttle::check_key(conn, &key)?;
-            let template =
-                face::template(conn, cipher, &record.id)?.ok_or_else(|| ApiError::new(Code::FaceNotEnrolled))?;
-            if template.model_id != ::face::MODEL_ID {
-                return Err(ApiError::new(Code::FaceModelChanged));
-            }
-            Ok((record, template, key))
+            let enrolled = enrolled_face(conn, cipher, &record)?;
+            Ok((record, enrolled, key))
         })
         .await?;
-    let enrolled = ::face::Embedding::from_bytes(&template.bytes)
-        .ok_or_else(|| ApiError::internal(std::io::Error::other("stored template does not decode")))?;
     let photo = body.0;
     let analysis = state.face.run(move |engine| engine.analyze(&photo)).await?;
     let threshold = state.settings.face_threshold;
