@@ -121,16 +121,11 @@ impl FaceEngine {
     /// What a liveness frame gives: the pipeline with its quality gates (so a head turned
     /// beyond about 33° is refused), plus the picture fingerprint of the aligned face.
     pub fn analyze_frame(&self, bytes: &[u8], step: usize) -> Result<crate::liveness::Frame, FaceError> {
-        let img = decode::decode(bytes, self.decode_limits)?;
-        let faces = self.detect(&img)?;
-        let face = quality::choose(&faces, &self.quality_for_frames())?;
-        let aligned = align::align(&img, &face.landmarks);
-        quality::check_aligned(&aligned, &self.quality)?;
-        let embedding = self.embed_aligned(&aligned)?;
+        let (a, aligned) = self.pipeline(bytes, &self.quality_for_frames())?;
         Ok(crate::liveness::Frame {
             step,
-            landmarks: face.landmarks,
-            embedding,
+            landmarks: a.face.landmarks,
+            embedding: a.embedding,
             fingerprint: crate::liveness::fingerprint(&aligned),
         })
     }
@@ -143,6 +138,12 @@ impl FaceEngine {
 
     /// The whole pipeline on a photo's bytes, with the quality gates.
     pub fn analyze(&self, bytes: &[u8]) -> Result<Analysis, FaceError> {
+        self.pipeline(bytes, &self.quality).map(|(a, _)| a)
+    }
+
+    /// Decode, detect, choose the face under `limits`, align, check the aligned face,
+    /// embed: the analysis and the aligned face.
+    fn pipeline(&self, bytes: &[u8], limits: &QualityLimits) -> Result<(Analysis, RgbImage), FaceError> {
         let mut timings = Timings::default();
         let t = Instant::now();
         let img = decode::decode(bytes, self.decode_limits)?;
@@ -150,14 +151,14 @@ impl FaceEngine {
         let t = Instant::now();
         let faces = self.detect(&img)?;
         timings.detect = t.elapsed();
-        let face = quality::choose(&faces, &self.quality)?;
+        let face = quality::choose(&faces, limits)?;
         let t = Instant::now();
         let aligned = align::align(&img, &face.landmarks);
         timings.align = t.elapsed();
-        quality::check_aligned(&aligned, &self.quality)?;
+        quality::check_aligned(&aligned, limits)?;
         let t = Instant::now();
         let embedding = self.embed_aligned(&aligned)?;
         timings.embed = t.elapsed();
-        Ok(Analysis { ignored_faces: faces.len() - 1, face, embedding, timings })
+        Ok((Analysis { ignored_faces: faces.len() - 1, face, embedding, timings }, aligned))
     }
 }

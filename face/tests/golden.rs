@@ -6,32 +6,13 @@
 #![expect(clippy::unwrap_used, reason = "a test fails loudly where it cannot continue")]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use face::{align, decode, DecodeLimits, FaceEngine, FaceError};
 use image::{imageops, RgbImage};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn images() -> PathBuf {
-    root().join("../shared/face-data/images")
-}
-
-fn engine() -> &'static FaceEngine {
-    static ENGINE: OnceLock<FaceEngine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let dir =
-            std::env::var_os("SANDA_FACE_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("data/models"));
-        FaceEngine::load(&dir).unwrap_or_else(|e| panic!("{e} — run scripts/fetch-face-models first"))
-    })
-}
-
-fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(images().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
+use common::{engine, photo, root};
 
 /// file → (identity, reference embedding).
 fn reference() -> HashMap<String, (String, Vec<f32>)> {

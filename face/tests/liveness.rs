@@ -6,30 +6,16 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use face::liveness::{fingerprint, judge, Failure, Frame, LivenessLimits, Movement};
-use face::{align, decode, pose, DecodeLimits, FaceEngine, HeadPose};
+use face::{align, decode, pose, DecodeLimits, HeadPose};
 use image::{imageops, RgbImage};
 use Movement::*;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn engine() -> &'static FaceEngine {
-    static ENGINE: OnceLock<FaceEngine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let dir =
-            std::env::var_os("SANDA_FACE_MODELS").map(PathBuf::from).unwrap_or_else(|| root().join("data/models"));
-        FaceEngine::load(&dir).unwrap_or_else(|e| panic!("{e} — run scripts/fetch-face-models first"))
-    })
-}
-
-fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(root().join("../shared/face-data/images").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
+use common::{engine, photo};
 
 fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
