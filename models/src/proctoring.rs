@@ -49,10 +49,11 @@ fn session_columns() -> (s::id, s::plan_id, s::site_name, s::address, s::starts_
     (s::id, s::plan_id, s::site_name, s::address, s::starts_at, s::ends_at, s::capacity)
 }
 
-/// Completes session rows with their counts and proctors. `duration` ends sessions stored
-/// without an end (made before sessions had one).
-fn complete(conn: &mut DbConn, rows: Vec<SessionRow>, duration: chrono::Duration) -> Result<Vec<ExamSession>, DbError> {
+/// Completes session rows with their counts and proctors. A session stored without an end
+/// (made before sessions had one) ends when its plan's paper would.
+fn complete(conn: &mut DbConn, rows: Vec<SessionRow>) -> Result<Vec<ExamSession>, DbError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let durations = durations(conn, rows.iter().map(|r| r.1.as_str()).collect())?;
     let counts: Vec<(Option<String>, i64)> = c::table
         .filter(c::session_id.eq_any(&ids))
         .group_by(c::session_id)
@@ -72,27 +73,38 @@ fn complete(conn: &mut DbConn, rows: Vec<SessionRow>, duration: chrono::Duration
             .or_default()
             .push(Proctor { account_id: AccountId::from_db(account), display_name: name });
     }
-    Ok(rows
-        .into_iter()
-        .map(|(id, plan, site_name, address, starts_at, ends_at, capacity)| ExamSession {
-            assigned: counts.get(&id).copied().unwrap_or(0),
-            proctors: by_session.remove(&id).unwrap_or_default(),
-            id: ExamSessionId::from_db(id),
-            plan_id: PlanId::from_db(plan),
-            fields: SessionFields {
-                site_name,
-                address,
-                ends_at: ends_at.unwrap_or(starts_at + duration),
-                starts_at,
-                capacity,
-            },
+    rows.into_iter()
+        .map(|(id, plan, site_name, address, starts_at, ends_at, capacity)| {
+            let duration =
+                *durations.get(&plan).ok_or_else(|| DbError::Corrupt(format!("exam_sessions.plan_id {id}")))?;
+            Ok(ExamSession {
+                assigned: counts.get(&id).copied().unwrap_or(0),
+                proctors: by_session.remove(&id).unwrap_or_default(),
+                id: ExamSessionId::from_db(id),
+                plan_id: PlanId::from_db(plan),
+                fields: SessionFields {
+                    site_name,
+                    address,
+                    ends_at: ends_at.unwrap_or(starts_at + duration),
+                    starts_at,
+                    capacity,
+                },
+            })
         })
-        .collect())
+        .collect()
 }
 
-fn duration_of(conn: &mut DbConn, plan: &PlanId) -> Result<chrono::Duration, DbError> {
-    let rules = crate::plan::rules(conn, plan)?;
-    Ok(chrono::Duration::minutes(i64::from(rules.blueprint.duration_minutes)))
+/// The paper's duration of each of these plans, in one query.
+fn durations(conn: &mut DbConn, plans: Vec<&str>) -> Result<HashMap<String, chrono::Duration>, DbError> {
+    use crate::schema::exam_plans as p;
+    let rows: Vec<(String, String)> = p::table.filter(p::id.eq_any(plans)).select((p::id, p::blueprint)).load(conn)?;
+    rows.into_iter()
+        .map(|(id, blueprint)| {
+            let b: exam::paper::Blueprint =
+                serde_json::from_str(&blueprint).map_err(|_| DbError::Corrupt(format!("exam_plans.blueprint {id}")))?;
+            Ok((id, chrono::Duration::minutes(i64::from(b.duration_minutes))))
+        })
+        .collect()
 }
 
 /// A plan's sessions, in order of start.
@@ -102,15 +114,13 @@ pub fn sessions_of_plan(conn: &mut DbConn, plan: &PlanId) -> Result<Vec<ExamSess
         .order((s::starts_at, s::id))
         .select(session_columns())
         .load(conn)?;
-    let duration = duration_of(conn, plan)?;
-    complete(conn, rows, duration)
+    complete(conn, rows)
 }
 
 /// One session, whatever its plan (callers check the plan's jurisdiction).
 pub fn session(conn: &mut DbConn, id: &ExamSessionId) -> Result<ExamSession, DbError> {
     let row: SessionRow = s::table.find(id.as_str()).select(session_columns()).get_result(conn)?;
-    let duration = duration_of(conn, &PlanId::from_db(row.1.clone()))?;
-    complete(conn, vec![row], duration)?.pop().ok_or(DbError::NotFound)
+    complete(conn, vec![row])?.pop().ok_or(DbError::NotFound)
 }
 
 /// The sessions an account proctors, in order of start, starting from `since`.
@@ -126,12 +136,7 @@ pub fn sessions_of_proctor(
         .order((s::starts_at, s::id))
         .select(session_columns())
         .load(conn)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let duration = duration_of(conn, &PlanId::from_db(row.1.clone()))?;
-        out.extend(complete(conn, vec![row], duration)?);
-    }
-    Ok(out)
+    complete(conn, rows)
 }
 
 pub fn create_session(conn: &mut DbConn, plan: &PlanId, x: &SessionFields) -> Result<ExamSessionId, DbError> {

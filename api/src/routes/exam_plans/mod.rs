@@ -254,11 +254,16 @@ pub fn visible_plan(conn: &mut DbConn, me: &AnyPrincipal, id: &str) -> Result<Pl
 /// and the role may organize exams there.
 pub fn managed_plan(conn: &mut DbConn, me: &AnyPrincipal, id: &str) -> Result<Plan, ApiError> {
     let plan = visible_plan(conn, me, id)?;
-    if !me.scope().contains_path(&plan.organizer_path) {
+    if !manages(me, &plan) {
         return Err(ApiError::forbidden());
     }
+    Ok(plan)
+}
+
+/// Whether the caller may change the plan: its organizer is the caller's organization or
+/// below it, and the role may organize exams there.
+pub fn manages(me: &AnyPrincipal, plan: &Plan) -> bool {
     let relation =
         if plan.organizer_id == me.org.id { exam::access::Relation::Own } else { exam::access::Relation::Below };
-    me.require(|r| r.may_organize_exams(relation))?;
-    Ok(plan)
+    me.scope().contains_path(&plan.organizer_path) && me.role.may_organize_exams(relation)
 }

@@ -14,7 +14,6 @@ pub mod manage;
 pub mod schedule;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use exam::access::Relation;
 use exam::proctoring::{AttemptFacts, CandidateState, StateFacts};
 use exam::{OrgName, Role, WorkerRole};
 use models::plan::Plan;
@@ -25,6 +24,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AnyPrincipal;
 use crate::error::{ApiError, Code};
+use crate::routes::exam_plans::manages;
 
 /// 考试点 and 场次: where and when a group of candidates sits the exam.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -195,13 +195,6 @@ pub enum Power {
     Proctor,
     /// May change the session's plan: sets sessions up and does what a proctor does.
     Manager,
-}
-
-/// Whether the caller may change a plan: as [`crate::routes::exam_plans::managed_plan`],
-/// without the 404/403 split (the caller already sees the plan).
-fn manages(me: &AnyPrincipal, plan: &Plan) -> bool {
-    let relation = if plan.organizer_id == me.org.id { Relation::Own } else { Relation::Below };
-    me.scope().contains_path(&plan.organizer_path) && me.role.may_organize_exams(relation)
 }
 
 /// A session the caller proctors or manages, with its plan.
