@@ -41,6 +41,12 @@ async fn regenerate(app: &TestApp, s: &Site, plan: &Value) {
         .expect(200);
 }
 
+/// Makes `account` the session's proctor.
+async fn set_proctor(app: &TestApp, token: &str, session: &str, account: &str) {
+    let path = format!("/api/v1/exam-sessions/{session}/proctors");
+    app.put(&path, token, json!({"account_ids": [account]})).await.expect(200);
+}
+
 async fn seat(app: &TestApp, token: &str, session: &str, workers: &[&str]) -> crate::helpers::Res {
     app.send(
         Method::POST,
@@ -171,9 +177,7 @@ async fn the_proctor_follows_each_candidate_and_checks_id_cards_for_those_withou
     let (proctor_token, proctor_id) = proctor(&app, &s).await;
     let room = session(&app, &s.ent_admin, &plan, 10).await;
     let room_id = id(&room);
-    app.put(&format!("/api/v1/exam-sessions/{room_id}/proctors"), &s.ent_admin, json!({"account_ids": [proctor_id]}))
-        .await
-        .expect(200);
+    set_proctor(&app, &s.ent_admin, &room_id, &proctor_id).await;
     seat(&app, &s.ent_admin, &room_id, &[&w1, &w2]).await.expect(200);
 
     // 张三: face check, start, submit.
@@ -238,9 +242,7 @@ async fn cheating_voids_the_attempt_and_shows_wherever_a_score_would() {
     regenerate(&app, &s, &plan).await;
     let (proctor_token, proctor_id) = proctor(&app, &s).await;
     let room = id(&session(&app, &s.ent_admin, &plan, 10).await);
-    app.put(&format!("/api/v1/exam-sessions/{room}/proctors"), &s.ent_admin, json!({"account_ids": [proctor_id]}))
-        .await
-        .expect(200);
+    set_proctor(&app, &s.ent_admin, &room, &proctor_id).await;
     seat(&app, &s.ent_admin, &room, &[&w1, &w2]).await.expect(200);
 
     // 张三 is caught mid-exam.
@@ -375,8 +377,7 @@ async fn flags_wait_for_the_proctor_and_candidates_move_between_sessions() {
     let spare = id(&session(&app, &s.ent_admin, &plan, 1).await);
     let full = id(&session(&app, &s.ent_admin, &plan, 1).await);
     for sess in [&room, &spare] {
-        let path = format!("/api/v1/exam-sessions/{sess}/proctors");
-        app.put(&path, &s.ent_admin, json!({"account_ids": [proctor_id]})).await.expect(200);
+        set_proctor(&app, &s.ent_admin, sess, &proctor_id).await;
     }
     seat(&app, &s.ent_admin, &room, &[&w1]).await.expect(200);
     let (w2, _, _, _) = app.worker(&s.ent_admin, &s.ent, "李四").await;
@@ -469,9 +470,7 @@ async fn the_proctor_app_is_told_of_changes_as_they_happen() {
     regenerate(&app, &s, &plan).await;
     let (proctor_token, proctor_id) = proctor(&app, &s).await;
     let room = id(&session(&app, &s.ent_admin, &plan, 10).await);
-    app.put(&format!("/api/v1/exam-sessions/{room}/proctors"), &s.ent_admin, json!({"account_ids": [proctor_id]}))
-        .await
-        .expect(200);
+    set_proctor(&app, &s.ent_admin, &room, &proctor_id).await;
     seat(&app, &s.ent_admin, &room, &[&w1]).await.expect(200);
 
     let mut res = app

@@ -238,10 +238,6 @@ pub async fn submit_liveness_frames(
             Ok(())
         })
         .await?;
-    tracing::info!(passed, frames = analysed_len(&verdict), "liveness judged");
+    tracing::info!(passed, frames = analysed.len(), "liveness judged");
     Ok(web::Json(LivenessResult { passed, liveness_id: passed.then_some(challenge.id), problems }))
-}
-
-fn analysed_len(v: &::face::Verdict) -> usize {
-    v.poses.len()
 }
