@@ -14,11 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Query;
-use crate::routes::workers::export_principals::ExportFormat;
+use crate::routes::workers::export_principals::{ExportFormat, XLSX};
 use crate::routes::workers::import::RosterFile;
 use crate::state::AppState;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// China Standard Time, in which the schedule is read (times are stored in UTC).
 const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {

@@ -10,6 +10,7 @@ use super::import::QuestionFile;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
+use crate::routes::workers::export_principals::XLSX;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
@@ -55,11 +56,7 @@ pub async fn export_questions(
     let (bytes, content_type, ext) = match format {
         ExportFormat::Json => (bank_file::to_json(&questions), "application/json", "json"),
         ExportFormat::Csv => (bank_file::to_csv(&questions), "text/csv; charset=utf-8", "csv"),
-        ExportFormat::Xlsx => (
-            bank_file::to_xlsx(&questions),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
+        ExportFormat::Xlsx => (bank_file::to_xlsx(&questions), XLSX, "xlsx"),
     };
     let bytes = bytes.map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
     Ok(HttpResponse::Ok()
