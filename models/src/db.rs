@@ -27,9 +27,15 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migratio
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
 /// Every connection's SQLite settings: enforce foreign keys, wait for the write lock
-/// instead of failing at once, and let readers run beside the writer.
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// instead of failing at once, and sync the log at checkpoints (WAL) rather than at every
+/// commit.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+
+/// Lets readers run beside the writer. The mode is stored in the database file, so it is
+/// set once, on one connection, before the pool opens its own: several connections
+/// switching a new file to WAL at once can deadlock on the lock upgrade, which SQLite
+/// answers `database is locked` at once, without waiting the busy timeout.
+const SQLITE_WAL: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;";
 
 /// Which database engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,12 +163,21 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Puts a SQLite database (created if new) in WAL mode; see [`SQLITE_WAL`].
+fn use_wal(path: &str) -> Result<(), DbError> {
+    SqliteConnection::establish(path).map_err(DbError::Connection)?.batch_execute(SQLITE_WAL)?;
+    Ok(())
+}
+
 /// A pool of connections. Cheap to clone.
 pub type DbPool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Builds a pool; `max_size` connections at most, waiting `timeout` for a free one.
 pub fn pool(url: &DbUrl, max_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
+    if let DbUrl::Sqlite(path) = url {
+        use_wal(path)?;
+    }
     r2d2::Pool::builder()
         .max_size(max_size)
         // No `SELECT 1` before every use: see `Pooled`.
@@ -300,6 +315,48 @@ mod tests {
         let sqlite = names(&SQLITE_MIGRATIONS);
         assert!(!sqlite.is_empty());
         assert_eq!(sqlite, names(&POSTGRES_MIGRATIONS));
+    }
+
+    #[test]
+    fn connections_to_a_new_sqlite_file_open_all_at_once() {
+        // A pool opens its connections at once. Each switching a new file to WAL made
+        // one of them fail now and then with `database is locked`.
+        for round in 0..20 {
+            let dir = std::env::temp_dir().join(format!("sanda-db-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("t.db").display().to_string();
+            use_wal(&path).unwrap();
+            let url = DbUrl::Sqlite(path);
+            let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let opened: Vec<_> = (0..8)
+                .map(|_| {
+                    let (url, start) = (url.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        url.connect().map(|_| ())
+                    })
+                })
+                .collect();
+            for o in opened {
+                assert!(o.join().unwrap().is_ok(), "round {round}");
+            }
+            let mut conn = url.connect().unwrap();
+            use diesel::RunQueryDsl;
+            let mode: Vec<String> = diesel::sql_query("PRAGMA journal_mode")
+                .load::<JournalMode>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.journal_mode)
+                .collect();
+            assert_eq!(mode, ["wal"]);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct JournalMode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
     }
 
     #[test]
