@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 struct Op {
     /// Milliseconds of the successful calls.
     ok: Vec<f64>,
+    /// When each successful call started, in the same order as `ok`.
+    at: Vec<Instant>,
     /// Failures by `status code` (and the API's error code when there is one).
     errors: BTreeMap<String, usize>,
     first: Option<Instant>,
@@ -26,6 +28,7 @@ impl Stats {
         let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
         let o = ops.entry(op).or_default();
         o.ok.push((now - started).as_secs_f64() * 1e3);
+        o.at.push(started);
         o.first.get_or_insert(started);
         o.last = Some(now);
     }
@@ -76,6 +79,25 @@ impl Stats {
         let o = ops.get(op)?;
         let span = (o.last? - o.first?).max(Duration::from_millis(1)).as_secs_f64();
         Some(o.ok.len() as f64 / span)
+    }
+
+    /// Where an operation's slow calls fall in time: for each second of its span that
+    /// started a call slower than `slow_ms`, the second, how many started then and how
+    /// many of those were slow. Bursts show a stall (of the machine, the database or the
+    /// server); an even spread shows a uniform tail.
+    pub fn slow_seconds(&self, op: &'static str, slow_ms: f64) -> Vec<(u64, usize, usize)> {
+        let ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(o) = ops.get(op) else { return Vec::new() };
+        let Some(first) = o.first else { return Vec::new() };
+        let mut per_second: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
+        for (ms, at) in o.ok.iter().zip(&o.at) {
+            let entry = per_second.entry((*at - first).as_secs()).or_default();
+            entry.0 += 1;
+            if *ms > slow_ms {
+                entry.1 += 1;
+            }
+        }
+        per_second.into_iter().filter(|(_, (_, slow))| *slow > 0).map(|(s, (n, slow))| (s, n, slow)).collect()
     }
 
     /// Failures other than those listed as expected.
