@@ -7,15 +7,13 @@
 //! lock its transaction takes at the start, on PostgreSQL a share lock on the row (saves of
 //! one attempt share it; finishing's update waits for them).
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use exam::bank::Choice;
+use exam::bank::{Choice, QuestionKind};
 use exam::paper::{self, Blueprint, Grade, Marked};
 
-use crate::schema::{answers as ans, attempt_items as i, attempts as a};
+use crate::schema::{answers as ans, attempt_items as i, attempts as a, question_versions as v};
 use crate::{AttemptId, DbConn, DbError, PlanId, WorkerId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +160,11 @@ pub fn find(conn: &mut DbConn, plan: &PlanId, worker: &WorkerId) -> Result<Optio
 }
 
 /// The paper, in the candidate's order.
+/// A stored option order ("3021": the first option shown is the question's fourth, …).
+fn option_order(stored: &str) -> Vec<u8> {
+    stored.bytes().map(|b| b.saturating_sub(b'0')).collect()
+}
+
 pub fn items(conn: &mut DbConn, id: &AttemptId) -> Result<Vec<Item>, DbError> {
     let rows: Vec<(i32, String, String)> = i::table
         .filter(i::attempt_id.eq(id.as_str()))
@@ -170,11 +173,7 @@ pub fn items(conn: &mut DbConn, id: &AttemptId) -> Result<Vec<Item>, DbError> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(position, version_id, order)| Item {
-            position,
-            version_id,
-            option_order: order.bytes().map(|b| b.saturating_sub(b'0')).collect(),
-        })
+        .map(|(position, version_id, order)| Item { position, version_id, option_order: option_order(&order) })
         .collect())
 }
 
@@ -588,19 +587,26 @@ pub fn extend(
 
 /// Marks the saved answers against the keys of the versions the paper drew.
 fn grade_of(conn: &mut DbConn, id: &AttemptId, blueprint: &Blueprint) -> Result<Grade, DbError> {
-    let items = items(conn, id)?;
-    let ids: Vec<String> = items.iter().map(|it| it.version_id.clone()).collect();
-    let questions = crate::bank::versions(conn, &ids)?;
-    let saved: HashMap<i32, String> = answers(conn, id)?.into_iter().map(|s| (s.position, s.answer)).collect();
-    let marked = items
-        .iter()
-        .map(|it| {
-            let q = questions.get(&it.version_id).ok_or_else(|| DbError::Corrupt(format!("attempt_items {id}")))?;
+    // One query with only what grading needs: each item's order, its question's kind and
+    // key, and the saved answer. (Reading whole questions, with their stems and
+    // explanations, made a burst of hand-ins the heaviest work on exam day.)
+    let rows: Vec<(i32, String, String, String, Option<String>)> = i::table
+        .inner_join(v::table)
+        .left_join(ans::table.on(ans::attempt_id.eq(i::attempt_id).and(ans::position.eq(i::position))))
+        .filter(i::attempt_id.eq(id.as_str()))
+        .select((i::position, i::option_order, v::kind, v::answer, ans::answer.nullable()))
+        .load(conn)?;
+    let corrupt = |position: i32| DbError::Corrupt(format!("attempt_items {id} {position}"));
+    let marked = rows
+        .into_iter()
+        .map(|(position, order, kind, key, saved)| {
+            let kind = QuestionKind::parse(&kind).map_err(|_| corrupt(position))?;
+            let option_order = option_order(&order);
+            let key = Choice::parse(kind, option_order.len(), &key).map_err(|_| corrupt(position))?;
             let answer = saved
-                .get(&it.position)
-                .and_then(|text| Choice::parse(q.kind, it.option_order.len(), text).ok())
-                .map(|shown| paper::to_canonical(shown, &it.option_order));
-            Ok(Marked { key: q.answer, answer })
+                .and_then(|text| Choice::parse(kind, option_order.len(), &text).ok())
+                .map(|shown| paper::to_canonical(shown, &option_order));
+            Ok(Marked { key, answer })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
     Ok(paper::grade(blueprint, &marked))

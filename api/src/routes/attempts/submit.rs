@@ -25,12 +25,17 @@ pub async fn submit_attempt(
             let (_, a) = own_attempt(conn, &me, &id)?;
             let a = super::settle(conn, a, grace)?;
             let plan = models::plan::rules(conn, &a.plan_id)?;
-            if !a.finished {
-                if let Some(done) = attempt::finish(conn, &a.id, "submitted", models::now(), &plan.blueprint)? {
-                    tracing::info!(attempt = %done.id, score = done.score, passed = done.passed, "attempt submitted");
-                }
-            }
-            let a = attempt::get(conn, &a.id)?;
+            let a = match a.finished {
+                true => a,
+                false => match attempt::finish(conn, &a.id, "submitted", models::now(), &plan.blueprint)? {
+                    Some(done) => {
+                        tracing::info!(attempt = %done.id, score = done.score, passed = done.passed, "attempt submitted");
+                        done
+                    }
+                    // Finished by someone else (the sweeper, a proctor) in the meantime.
+                    None => attempt::get(conn, &a.id)?,
+                },
+            };
             result_view(conn, &a, &plan)
         })
         .await?;
