@@ -81,6 +81,7 @@ pub fn load(
         sessions: Some(Vec::new()),
         face_checks: 2,
         liveness_at_start: true,
+        liveness_in_checks: true,
     };
     let created = plan::create(conn, &enterprise.id, PlanKind::EnterpriseAllStaff, None, &content, by)?;
     let candidates = candidate::eligible(conn, &enterprise.path, &content.filter)?;

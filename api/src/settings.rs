@@ -22,6 +22,8 @@
 //! | `SANDA_FACE_THREADS` | number of cores | face analyses run at once |
 //! | `SANDA_FACE_QUEUE` | 64 × threads | face requests that may wait (1–2 s of work per thread at 15–30 ms a check, so the threads never idle while turned-away clients wait out `Retry-After: 1`); beyond, 503 |
 //! | `SANDA_FACE_VERIFICATION_TTL_SECS` | `300` | how long a successful verification's id stays usable |
+//! | `SANDA_LIVENESS_STEPS` | `3` | head movements per liveness challenge (2 to 4) |
+//! | `SANDA_LIVENESS_AT_ENROLLMENT` | `true` | enrolling a face needs a passed liveness challenge whose frames the photo matches |
 //! | `LOG_FORMAT` | `text` | `json` for one JSON object per line |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -73,6 +75,9 @@ pub struct Settings {
     pub sweep_interval_secs: u64,
     /// Head movements per liveness challenge (2 to 4).
     pub liveness_steps: usize,
+    /// Whether enrolling a face needs a passed liveness challenge, whose frames the enrolled
+    /// photo must match (default true).
+    pub liveness_at_enrollment: bool,
 }
 
 /// A variable that is set but cannot be used.
@@ -97,6 +102,18 @@ where
     }
 }
 
+/// A yes/no variable: true/false, yes/no or 1/0.
+fn flag(name: &'static str, default: bool) -> Result<bool, SettingsError> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) => match v.as_str() {
+            "0" | "false" | "no" => Ok(false),
+            "1" | "true" | "yes" => Ok(true),
+            other => Err(SettingsError { name, problem: format!("expected true or false, got {other:?}") }),
+        },
+    }
+}
+
 impl Settings {
     /// Reads the environment; every variable has a default.
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -108,17 +125,7 @@ impl Settings {
         } else {
             DEFAULT_SQLITE_POOL
         };
-        let trust = var("SANDA_TRUST_FORWARDED_FOR").unwrap_or_default();
-        let trust_forwarded_for = match trust.trim().to_ascii_lowercase().as_str() {
-            "" | "0" | "false" | "no" => false,
-            "1" | "true" | "yes" => true,
-            other => {
-                return Err(SettingsError {
-                    name: "SANDA_TRUST_FORWARDED_FOR",
-                    problem: format!("expected true or false, got {other:?}"),
-                })
-            }
-        };
+        let trust_forwarded_for = flag("SANDA_TRUST_FORWARDED_FOR", false)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let face_threads = parsed("SANDA_FACE_THREADS", cores)?.max(1);
         let settings = Self {
@@ -143,6 +150,7 @@ impl Settings {
             answer_grace_secs: parsed("SANDA_ANSWER_GRACE_SECS", DEFAULT_ANSWER_GRACE_SECS)?,
             sweep_interval_secs: parsed("SANDA_SWEEP_INTERVAL_SECS", DEFAULT_SWEEP_INTERVAL_SECS)?,
             liveness_steps: parsed("SANDA_LIVENESS_STEPS", face::liveness::DEFAULT_STEPS)?,
+            liveness_at_enrollment: flag("SANDA_LIVENESS_AT_ENROLLMENT", true)?,
             data_dir,
         };
         if !(settings.face_threshold > 0.0 && settings.face_threshold < 1.0) {

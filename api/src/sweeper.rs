@@ -1,7 +1,8 @@
 //! The background sweeper: finishes attempts whose time ran out with the answers saved so
 //! far, flags in-exam face checks left unanswered past their time (so the proctor sees
-//! them even when the app has gone silent), and records absentees (缺考) once an exam
-//! window has closed. Every server runs
+//! them even when the app has gone silent), records absentees (缺考) once an exam
+//! window has closed, and drops the face embeddings kept by enrollment liveness challenges
+//! that can no longer be used. Every server runs
 //! one; the database decides who does each piece of work (an attempt is finished by a
 //! conditional update, so two sweepers, a submit and a lazy finish never grade it twice).
 
@@ -20,6 +21,8 @@ pub struct Swept {
     pub absentees: usize,
     /// Face checks settled as missed.
     pub missed_checks: usize,
+    /// Liveness challenges whose kept frames were dropped, unused.
+    pub stale_frames: usize,
 }
 
 /// One pass over the overdue attempts (in batches) and closed plans.
@@ -55,6 +58,8 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                 swept.missed_checks += models::face_check::settle_missed_now(conn, &id, now)?;
             }
             swept.absentees = candidate::record_absentees(conn, models::now())?;
+            let stale = models::now() - crate::routes::face::liveness::PASSED_FOR;
+            swept.stale_frames = models::liveness::drop_stale_frames(conn, stale)?;
             Ok(swept)
         })
         .await
@@ -67,11 +72,12 @@ pub async fn run(state: AppState, every: Duration) {
     loop {
         tick.tick().await;
         match sweep(&state).await {
-            Ok(s) if s.finished + s.absentees + s.missed_checks > 0 => {
+            Ok(s) if s.finished + s.absentees + s.missed_checks + s.stale_frames > 0 => {
                 tracing::info!(
                     finished = s.finished,
                     absentees = s.absentees,
                     missed_checks = s.missed_checks,
+                    stale_frames = s.stale_frames,
                     "sweeper pass"
                 );
             }

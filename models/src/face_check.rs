@@ -5,14 +5,17 @@
 //! (`notified_at`) and must answer by `answer_by`. A mismatch or a missed answer raises a
 //! flag for the proctor with the evidence; it never fails the candidate by itself.
 //! `attempts.next_check_at` holds the earliest moment not yet settled, so the answer-save
-//! path sees a due check without a query of its own.
+//! path sees a due check without a query of its own. When the plan asks for it
+//! (`liveness_in_checks`), a check is answered with a liveness challenge drawn when the app
+//! is told, so a photo held up to the camera does not pass it.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::schema::{attempt_face_checks as k, attempts as a};
-use crate::{AttemptId, DbConn, DbError};
+use crate::liveness::Challenge;
+use crate::schema::{attempt_face_checks as k, attempts as a, exam_plans as p};
+use crate::{AttemptId, DbConn, DbError, WorkerId};
 
 /// A check the app must answer now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +23,8 @@ pub struct DueCheck {
     pub id: String,
     pub due_at: NaiveDateTime,
     pub answer_by: NaiveDateTime,
+    /// The liveness challenge that answers it, when the plan asks for one.
+    pub liveness: Option<Challenge>,
 }
 
 /// How a check was settled.
@@ -30,6 +35,9 @@ pub enum Outcome {
     Mismatch,
     /// Not answered in time: a `face_check_missed` flag was raised.
     Missed,
+    /// The enrolled face, but the liveness challenge failed (a photo, a replay, …): a
+    /// `liveness_failed` flag was raised.
+    LivenessFailed,
 }
 
 impl Outcome {
@@ -38,6 +46,7 @@ impl Outcome {
             Outcome::Passed => "passed",
             Outcome::Mismatch => "mismatch",
             Outcome::Missed => "missed",
+            Outcome::LivenessFailed => "liveness_failed",
         }
     }
 }
@@ -107,19 +116,26 @@ fn miss(
 }
 
 /// The check the app must answer now, if one is due: the first time it is asked for, it
-/// is marked told and given until `now + answer_within`. Checks whose answer time has
-/// passed are settled as missed first. Run it when `next_check_at <= now`.
+/// is marked told and given until `now + answer_within`, and, when the plan asks for
+/// liveness in its checks, a challenge of `liveness_steps` (drawn by the caller) is created
+/// to answer it. Checks whose answer time has passed are settled as missed first. Run it
+/// when `next_check_at <= now`.
 pub fn due(
     conn: &mut DbConn,
     attempt: &AttemptId,
     now: NaiveDateTime,
     answer_within: chrono::Duration,
+    liveness_steps: &[&str],
 ) -> Result<Option<DueCheck>, DbError> {
     crate::db::write_transaction(conn, |conn| {
-        let open: i64 = a::table.find(attempt.as_str()).filter(a::status.eq("in_progress")).count().get_result(conn)?;
-        if open == 0 {
-            return Ok(None);
-        }
+        let open: Option<(String, bool)> = a::table
+            .inner_join(p::table.on(p::id.eq(a::plan_id)))
+            .filter(a::id.eq(attempt.as_str()))
+            .filter(a::status.eq("in_progress"))
+            .select((a::worker_id, p::liveness_in_checks))
+            .get_result(conn)
+            .optional()?;
+        let Some((worker, liveness_in_checks)) = open else { return Ok(None) };
         settle_missed(conn, attempt, now)?;
         // A handful of rows at most: no LIMIT (a bound LIMIT costs SQLite a re-prepare).
         let due: Vec<CheckRow> = k::table
@@ -130,18 +146,37 @@ pub fn due(
             .select((k::id, k::due_at, k::notified_at, k::answer_by))
             .load(conn)?;
         let Some((id, due_at, _, answer_by)) = due.into_iter().next() else { return Ok(None) };
-        let answer_by = match answer_by {
-            Some(t) => t,
+        let (answer_by, liveness) = match answer_by {
+            Some(t) => (t, crate::liveness::for_face_check(conn, &id)?),
             None => {
                 let by = now + answer_within;
                 diesel::update(k::table.find(&id))
                     .set((k::notified_at.eq(Some(now)), k::answer_by.eq(Some(by))))
                     .execute(conn)?;
-                by
+                let liveness = if liveness_in_checks {
+                    let worker = WorkerId::from_db(worker);
+                    Some(crate::liveness::create(
+                        conn,
+                        &worker,
+                        crate::liveness::FACE_CHECK,
+                        liveness_steps,
+                        by,
+                        Some(&id),
+                    )?)
+                } else {
+                    None
+                };
+                (by, liveness)
             }
         };
-        Ok(Some(DueCheck { id, due_at, answer_by }))
+        Ok(Some(DueCheck { id, due_at, answer_by, liveness }))
     })
+}
+
+/// The attempt a check belongs to.
+pub fn attempt_of(conn: &mut DbConn, check: &str) -> Result<AttemptId, DbError> {
+    let id: String = k::table.find(check).select(k::attempt_id).get_result(conn)?;
+    Ok(AttemptId::from_db(id))
 }
 
 /// What answering a check came to.
@@ -154,14 +189,36 @@ pub enum Answered {
     AlreadySettled(String),
 }
 
-/// Settles a due check with the face's score against the enrolled template: passed at or
-/// above `threshold`, else a mismatch flag. An answer after its time counts as missed.
+/// How an answer to a check came out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// The best similarity of the face (or frames) with the enrolled template.
+    pub score: f32,
+    pub threshold: f32,
+    /// For an answer by liveness challenge: what failed (empty when it passed).
+    pub liveness_problems: Option<Vec<String>>,
+}
+
+impl Verdict {
+    fn outcome(&self) -> Outcome {
+        if self.score < self.threshold {
+            Outcome::Mismatch
+        } else if self.liveness_problems.as_ref().is_some_and(|p| !p.is_empty()) {
+            Outcome::LivenessFailed
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
+/// Settles a due check: passed when the face is the enrolled one (at or above the
+/// threshold) and any liveness challenge passed; else a `face_mismatch` or
+/// `liveness_failed` flag with the evidence. An answer after its time counts as missed.
 pub fn answer(
     conn: &mut DbConn,
     attempt: &AttemptId,
     check: &str,
-    score: f32,
-    threshold: f32,
+    verdict: &Verdict,
     now: NaiveDateTime,
 ) -> Result<Answered, DbError> {
     crate::db::write_transaction(conn, |conn| {
@@ -184,19 +241,25 @@ pub fn answer(
             set_next(conn, attempt)?;
             return Ok(Answered::Settled(Outcome::Missed));
         }
-        let outcome = if score >= threshold { Outcome::Passed } else { Outcome::Mismatch };
+        let outcome = verdict.outcome();
         diesel::update(k::table.find(check))
             .set((
                 k::answered_at.eq(Some(now)),
                 k::outcome.eq(Some(outcome.as_str())),
-                k::score.eq(Some(f64::from(score))),
+                k::score.eq(Some(f64::from(verdict.score))),
                 k::notified_at.eq(Some(notified_at.unwrap_or(now))),
             ))
             .execute(conn)?;
-        if outcome == Outcome::Mismatch {
-            let evidence = json!({"check_id": check, "score": score, "threshold": threshold,
+        let flag = match outcome {
+            Outcome::Mismatch => Some("face_mismatch"),
+            Outcome::LivenessFailed => Some("liveness_failed"),
+            Outcome::Passed | Outcome::Missed => None,
+        };
+        if let Some(flag) = flag {
+            let evidence = json!({"check_id": check, "score": verdict.score, "threshold": verdict.threshold,
+                                  "liveness_problems": verdict.liveness_problems,
                                   "due_at": due_at.and_utc(), "answered_at": now.and_utc()});
-            crate::proctoring::raise_flag(conn, attempt, "face_mismatch", &evidence)?;
+            crate::proctoring::raise_flag(conn, attempt, flag, &evidence)?;
         }
         set_next(conn, attempt)?;
         Ok(Answered::Settled(outcome))

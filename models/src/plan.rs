@@ -27,6 +27,8 @@ pub struct Plan {
     pub face_checks: i32,
     /// Whether the start needs a passed liveness challenge.
     pub liveness_at_start: bool,
+    /// Whether the random face checks are liveness challenges rather than single photos.
+    pub liveness_in_checks: bool,
     pub absentees_recorded_at: Option<NaiveDateTime>,
     pub candidate_count: i64,
     pub created_at: NaiveDateTime,
@@ -48,6 +50,8 @@ pub struct PlanContent {
     pub face_checks: i32,
     /// Whether the start needs a passed liveness challenge.
     pub liveness_at_start: bool,
+    /// Whether the random face checks are liveness challenges rather than single photos.
+    pub liveness_in_checks: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -67,6 +71,7 @@ struct Row {
     updated_at: NaiveDateTime,
     face_checks: i32,
     liveness_at_start: bool,
+    liveness_in_checks: bool,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, DbError> {
@@ -95,6 +100,7 @@ fn plan_of(conn: &mut DbConn, row: Row, organizer_name: String, organizer_path: 
         sessions,
         face_checks: row.face_checks,
         liveness_at_start: row.liveness_at_start,
+        liveness_in_checks: row.liveness_in_checks,
         absentees_recorded_at: row.absentees_recorded_at,
         candidate_count,
         created_at: row.created_at,
@@ -138,6 +144,7 @@ pub fn create(
             p::blueprint.eq(json(&content.blueprint)?),
             p::face_checks.eq(content.face_checks),
             p::liveness_at_start.eq(content.liveness_at_start),
+            p::liveness_in_checks.eq(content.liveness_in_checks),
             p::created_by.eq(by.as_str()),
             p::created_at.eq(now),
             p::updated_at.eq(now),
@@ -158,6 +165,7 @@ pub fn replace(conn: &mut DbConn, id: &PlanId, content: &PlanContent) -> Result<
             p::blueprint.eq(json(&content.blueprint)?),
             p::face_checks.eq(content.face_checks),
             p::liveness_at_start.eq(content.liveness_at_start),
+            p::liveness_in_checks.eq(content.liveness_in_checks),
             p::updated_at.eq(crate::now()),
         ))
         .execute(conn)?;
@@ -230,14 +238,26 @@ pub struct Rules {
     pub face_checks: i32,
     /// Whether the start needs a passed liveness challenge.
     pub liveness_at_start: bool,
+    /// Whether the random face checks are liveness challenges rather than single photos.
+    pub liveness_in_checks: bool,
 }
 
 pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
-    type RulesRow = (String, String, NaiveDateTime, NaiveDateTime, String, i32, bool);
-    let (name, kind, window_start, window_end, blueprint, face_checks, liveness_at_start): RulesRow = p::table
-        .find(id.as_str())
-        .select((p::name, p::kind, p::window_start, p::window_end, p::blueprint, p::face_checks, p::liveness_at_start))
-        .get_result(conn)?;
+    type RulesRow = (String, String, NaiveDateTime, NaiveDateTime, String, i32, bool, bool);
+    let (name, kind, window_start, window_end, blueprint, face_checks, liveness_at_start, liveness_in_checks): RulesRow =
+        p::table
+            .find(id.as_str())
+            .select((
+                p::name,
+                p::kind,
+                p::window_start,
+                p::window_end,
+                p::blueprint,
+                p::face_checks,
+                p::liveness_at_start,
+                p::liveness_in_checks,
+            ))
+            .get_result(conn)?;
     let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {id}"));
     Ok(Rules {
         id: id.clone(),
@@ -248,6 +268,7 @@ pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
         blueprint: serde_json::from_str(&blueprint).map_err(|_| corrupt("blueprint"))?,
         face_checks,
         liveness_at_start,
+        liveness_in_checks,
     })
 }
 

@@ -245,6 +245,7 @@ diesel::table! {
         updated_at -> Timestamp,
         face_checks -> Integer,
         liveness_at_start -> Bool,
+        liveness_in_checks -> Bool,
     }
 }
 
@@ -287,6 +288,8 @@ diesel::table! {
         status -> Text,
         outcome -> Nullable<Text>,
         used_at -> Nullable<Timestamp>,
+        frames_enc -> Nullable<Binary>,
+        face_check_id -> Nullable<Text>,
     }
 }
 

@@ -25,6 +25,8 @@ fn spawn(dir: &std::path::Path, port: u16, database_url: &str) -> Child {
         .env("SANDA_JWT_SECRET", JWT_SECRET_B64)
         .env("SANDA_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("SANDA_FACE_MODELS", crate::helpers::models_dir())
+        // It enrolls from one photo (the shared photos hold no liveness sequence for it).
+        .env("SANDA_LIVENESS_AT_ENROLLMENT", "false")
         .env("SANDA_SWEEP_INTERVAL_SECS", "1")
         .env("SANDA_ANSWER_GRACE_SECS", "1")
         .env("RUST_LOG", "warn")

@@ -17,7 +17,7 @@ fn jpeg(img: &image::RgbImage) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> crate::helpers::Res {
+pub async fn upload(app: &TestApp, path: &str, token: &str, bytes: Vec<u8>) -> crate::helpers::Res {
     TestApp::finish(
         app.client
             .post(app.url(path))

@@ -74,6 +74,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         sweep_interval_secs: 1,
         // Two steps: the shared photos hold a genuine two-step sequence, not a three-step one.
         liveness_steps: 2,
+        // Most tests enroll from one photo; the enrollment-liveness tests turn it on.
+        liveness_at_enrollment: false,
     }
 }
 

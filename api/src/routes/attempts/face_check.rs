@@ -1,6 +1,6 @@
 use actix_web::{web, HttpRequest};
 use models::face::{self, Event};
-use models::face_check::{self, Answered};
+use models::face_check::{self, Answered, Verdict};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,7 +24,8 @@ pub struct FaceCheckResult {
 }
 
 /// Answer a random face check during the exam (考中刷脸) with a photo of the candidate
-/// taken now. A mismatch, or an answer after `answer_by`, is flagged for the proctor with
+/// taken now (a check that came with a liveness challenge is answered with its frames,
+/// through `submitLivenessFrames`). A mismatch, or an answer after `answer_by`, is flagged for the proctor with
 /// the score and times; the exam goes on. A photo the pipeline refuses (no face, too dark,
 /// …) answers 422 and the check stays open until its time runs out.
 #[utoipa::path(post, path = "/api/v1/attempts/{id}/face-checks/{check_id}", operation_id = "answerFaceCheck", tag = "taking exams",
@@ -34,7 +35,7 @@ pub struct FaceCheckResult {
     request_body(content((Photo = "image/jpeg"), (Photo = "image/png"), (Photo = "image/webp"))),
     responses(
         (status = 200, body = FaceCheckResult), (status = 401, body = ErrorBody),
-        (status = 403, description = "not_a_worker or face_consent_missing", body = ErrorBody),
+        (status = 403, description = "not_a_worker, face_consent_missing, or liveness_required (the check came with a liveness challenge: send its frames to submitLivenessFrames)", body = ErrorBody),
         (status = 404, description = "no such attempt, or no such check due on it", body = ErrorBody),
         (status = 409, description = "attempt_closed, face_check_settled, face_not_enrolled or face_model_changed", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
@@ -50,12 +51,18 @@ pub async fn answer_face_check(
 ) -> Result<web::Json<FaceCheckResult>, ApiError> {
     let (id, check) = path.into_inner();
     let device = device(&req);
+    let steps = state.settings.liveness_steps;
+    let asked = check.clone();
     let actor = me.account_id.clone();
     let (record, attempt, enrolled) = state
         .db(move |conn, cipher| {
-            let (_, attempt) = own_attempt(conn, &me, &id)?;
+            let (worker, attempt) = own_attempt(conn, &me, &id)?;
             if attempt.finished {
                 return Err(ApiError::new(Code::AttemptClosed));
+            }
+            // A check given with a liveness challenge is answered with its frames.
+            if models::liveness::for_face_check(conn, &asked)?.is_some_and(|c| c.worker_id == worker) {
+                return Err(ApiError::new(Code::LivenessRequired));
             }
             let record = own_record(conn, cipher, &me)?;
             let enrolled = enrolled_face(conn, cipher, &record)?;
@@ -85,7 +92,8 @@ pub async fn answer_face_check(
             };
             face::record_event(conn, event)?;
             let Some(score) = score else { return Ok(None) };
-            let outcome = match face_check::answer(conn, &attempt.id, &check, score, threshold, models::now())? {
+            let verdict = Verdict { score, threshold, liveness_problems: None };
+            let outcome = match face_check::answer(conn, &attempt.id, &check, &verdict, models::now())? {
                 Answered::Settled(o) => o,
                 Answered::NotDue => return Err(ApiError::not_found()),
                 Answered::AlreadySettled(_) => return Err(ApiError::new(Code::FaceCheckSettled)),
@@ -96,7 +104,7 @@ pub async fn answer_face_check(
                 outcome: outcome.as_str().to_owned(),
                 score,
                 threshold,
-                face_check: due_face_check(conn, &attempt.id, next)?,
+                face_check: due_face_check(conn, &attempt.id, next, steps)?,
             }))
         })
         .await?;

@@ -19,12 +19,13 @@ pub async fn get_attempt(
     id: web::Path<String>,
 ) -> Result<web::Json<AttemptResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    let steps = state.settings.liveness_steps;
     let view = state
         .db(move |conn, _| {
             let (_, a) = own_attempt(conn, &me, &id)?;
             let a = settle(conn, a, grace)?;
             let plan = models::plan::rules(conn, &a.plan_id)?;
-            paper(conn, &a, &plan)
+            paper(conn, &a, &plan, steps)
         })
         .await?;
     remember(&state.papers, &view);

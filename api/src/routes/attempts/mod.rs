@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 use crate::auth::AnyPrincipal;
 use crate::error::{ApiError, Code};
 use crate::papers::Shapes;
+use crate::routes::face::liveness::{draw_movements, LivenessChallenge};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -83,20 +84,24 @@ pub struct SavedAnswer {
     pub saved_at: DateTime<Utc>,
 }
 
-/// A face check the app must answer now (考中刷脸): capture the candidate's face and send
-/// it to `answerFaceCheck` before `answer_by`. Missing it or another person's face is
-/// shown to the proctor.
+/// A face check the app must answer now (考中刷脸) before `answer_by`: with a liveness
+/// challenge when `liveness` is set (film the movements and send the frames to
+/// `submitLivenessFrames` with its id), else with a photo of the candidate taken now, sent
+/// to `answerFaceCheck`. Missing it, another person's face or a failed challenge is shown
+/// to the proctor.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FaceCheckDue {
     pub id: String,
     pub due_at: DateTime<Utc>,
     pub answer_by: DateTime<Utc>,
     pub seconds_left: i64,
+    pub liveness: Option<LivenessChallenge>,
 }
 
 impl FaceCheckDue {
     pub fn of(c: models::face_check::DueCheck, now: chrono::NaiveDateTime) -> Self {
         FaceCheckDue {
+            liveness: c.liveness.as_ref().map(LivenessChallenge::of),
             id: c.id,
             due_at: c.due_at.and_utc(),
             answer_by: c.answer_by.and_utc(),
@@ -110,17 +115,21 @@ pub fn face_check_window() -> chrono::Duration {
     chrono::Duration::seconds(exam::proctoring::FACE_CHECK_ANSWER_SECS)
 }
 
-/// The face check due now for an open attempt whose next check time has come.
+/// The face check due now for an open attempt whose next check time has come; a check
+/// told now gets a challenge of `liveness_steps` movements when its plan asks for one.
 pub fn due_face_check(
     conn: &mut DbConn,
     id: &AttemptId,
     next_check_at: Option<chrono::NaiveDateTime>,
+    liveness_steps: usize,
 ) -> Result<Option<FaceCheckDue>, ApiError> {
     let now = models::now();
     if next_check_at.is_none_or(|t| t > now) {
         return Ok(None);
     }
-    Ok(models::face_check::due(conn, id, now, face_check_window())?.map(|c| FaceCheckDue::of(c, now)))
+    let steps = draw_movements(liveness_steps);
+    let names: Vec<&str> = steps.iter().map(|m| m.as_str()).collect();
+    Ok(models::face_check::due(conn, id, now, face_check_window(), &names)?.map(|c| FaceCheckDue::of(c, now)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,7 +195,7 @@ pub fn shown_options(q: &exam::bank::Question, option_order: &[u8]) -> Vec<Strin
 }
 
 /// The paper with the saved answers, as of now.
-pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResponse, ApiError> {
+pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules, liveness_steps: usize) -> Result<AttemptResponse, ApiError> {
     let items = attempt::items(conn, &a.id)?;
     let ids: Vec<String> = items.iter().map(|i| i.version_id.clone()).collect();
     let versions = models::bank::versions(conn, &ids)?;
@@ -213,7 +222,7 @@ pub fn paper(conn: &mut DbConn, a: &Attempt, plan: &Rules) -> Result<AttemptResp
             saved_at: s.saved_at.and_utc(),
         })
         .collect();
-    let face_check = if a.finished { None } else { due_face_check(conn, &a.id, a.next_check_at)? };
+    let face_check = if a.finished { None } else { due_face_check(conn, &a.id, a.next_check_at, liveness_steps)? };
     let now = models::now();
     Ok(AttemptResponse {
         id: a.id.to_string(),

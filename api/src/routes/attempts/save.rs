@@ -75,6 +75,7 @@ pub async fn save_answer(
     }
     let id = AttemptId::parse(&id).ok_or_else(ApiError::not_found)?;
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    let steps = state.settings.liveness_steps;
     let papers = state.papers.clone();
     let result = state
         .db(move |conn, _| {
@@ -86,7 +87,7 @@ pub async fn save_answer(
             let (kind, order) = item.ok_or_else(|| ApiError::not_found().field("position"))?;
             let normalised = normalise(kind, order.len(), &answer)?;
             let now = models::now();
-            let check = |conn: &mut models::DbConn| super::due_face_check(conn, &a.id, a.next_check_at);
+            let check = |conn: &mut models::DbConn| super::due_face_check(conn, &a.id, a.next_check_at, steps);
             match attempt::save_answer(conn, &a.id, position, &normalised, seq, now, now - grace)? {
                 SaveOutcome::Saved(s) => Ok(result_of(s, true, a.deadline, check(conn)?)),
                 SaveOutcome::Superseded(s) => Ok(result_of(s, false, a.deadline, check(conn)?)),
@@ -120,6 +121,7 @@ async fn quick_save(
     let Ok(normalised) = normalise(kind, options, answer) else { return Ok(None) };
     let (account, session, epoch) = (who.account.clone(), who.session.clone(), who.epoch);
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    let steps = state.settings.liveness_steps;
     let now = models::now();
     let written = state
         .db(move |conn, _| {
@@ -128,7 +130,7 @@ async fn quick_save(
                 return Ok(None);
             };
             // A face check's time has come (twice or so an exam): tell the app.
-            let check = super::due_face_check(conn, &id, t.next_check_at)?;
+            let check = super::due_face_check(conn, &id, t.next_check_at, steps)?;
             Ok(Some((t.deadline, normalised, check)))
         })
         .await?;

@@ -58,6 +58,7 @@ pub async fn start_attempt(
     let StartAttemptRequest { verification_id: verification, liveness_id } = body.0;
     let plan_id = PlanId::parse(&id).ok_or_else(ApiError::not_found)?;
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
+    let steps = state.settings.liveness_steps;
     let (created, view) = state
         .db(move |conn, cipher| {
             let worker = own_record(conn, cipher, &me)?;
@@ -75,7 +76,7 @@ pub async fn start_attempt(
             };
             if let Some(existing) = attempt::find(conn, &plan.id, &worker.id)? {
                 let existing = settle(conn, existing, grace)?;
-                return Ok((false, paper(conn, &existing, &plan)?));
+                return Ok((false, paper(conn, &existing, &plan, steps)?));
             }
             let now = models::now();
             if now < plan.window_start {
@@ -149,11 +150,11 @@ pub async fn start_attempt(
                 Ok(attempt::get(conn, &a.id)?)
             });
             match written {
-                Ok(a) => Ok((true, paper(conn, &a, &plan)?)),
+                Ok(a) => Ok((true, paper(conn, &a, &plan, steps)?)),
                 // Another device of this worker started at the same moment (the attempt is
                 // unique per plan and worker): resume that attempt.
                 Err(e) => match attempt::find(conn, &plan.id, &worker.id)? {
-                    Some(a) => Ok((false, paper(conn, &a, &plan)?)),
+                    Some(a) => Ok((false, paper(conn, &a, &plan, steps)?)),
                     None => Err(e),
                 },
             }

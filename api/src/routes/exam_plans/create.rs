@@ -39,6 +39,9 @@ pub struct CreateExamPlanRequest {
     /// Whether the start needs a passed liveness challenge (活体检测) besides the face
     /// match; default true.
     pub liveness_at_start: Option<bool>,
+    /// Whether the random face checks during the exam are liveness challenges (the app
+    /// films the movements asked for) rather than single photos; default true.
+    pub liveness_in_checks: Option<bool>,
     pub bank_ids: Vec<String>,
     #[serde(default)]
     pub sessions: Vec<SessionInput>,
@@ -94,6 +97,7 @@ pub async fn create_exam_plan(
         blueprint: b.blueprint.unwrap_or_default(),
         face_checks: b.face_checks.unwrap_or(DEFAULT_FACE_CHECKS),
         liveness_at_start: b.liveness_at_start.unwrap_or(true),
+        liveness_in_checks: b.liveness_in_checks.unwrap_or(true),
         bank_ids: b.bank_ids,
         sessions: Some(b.sessions),
     };

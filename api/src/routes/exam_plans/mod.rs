@@ -40,6 +40,8 @@ pub struct ExamPlanResponse {
     pub face_checks: i32,
     /// Whether the start needs a passed liveness challenge (活体检测) besides the face match.
     pub liveness_at_start: bool,
+    /// Whether the random face checks are liveness challenges rather than single photos.
+    pub liveness_in_checks: bool,
     pub bank_ids: Vec<String>,
     /// 场次: see the exam-session operations for candidates and proctors.
     pub sessions: Vec<ExamSessionResponse>,
@@ -65,6 +67,7 @@ impl From<Plan> for ExamPlanResponse {
             blueprint: p.blueprint,
             face_checks: p.face_checks,
             liveness_at_start: p.liveness_at_start,
+            liveness_in_checks: p.liveness_in_checks,
             bank_ids: p.bank_ids.iter().map(ToString::to_string).collect(),
             sessions: p.sessions.into_iter().map(ExamSessionResponse::from).collect(),
             candidate_count: p.candidate_count,
@@ -85,6 +88,7 @@ pub struct Submitted {
     pub blueprint: Blueprint,
     pub face_checks: i32,
     pub liveness_at_start: bool,
+    pub liveness_in_checks: bool,
     pub bank_ids: Vec<String>,
     /// Replaces the sessions when given.
     pub sessions: Option<Vec<SessionInput>>,
@@ -130,6 +134,7 @@ impl Submitted {
             face_checks: exam::proctoring::check_face_checks(self.face_checks)
                 .map_err(|e| ApiError::invalid("face_checks", e))?,
             liveness_at_start: self.liveness_at_start,
+            liveness_in_checks: self.liveness_in_checks,
             bank_ids,
             sessions,
         })

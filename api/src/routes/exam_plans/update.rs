@@ -28,6 +28,9 @@ pub struct UpdateExamPlanRequest {
     pub face_checks: Option<i32>,
     /// Whether the start needs a passed liveness challenge.
     pub liveness_at_start: Option<bool>,
+    /// Whether the random face checks are liveness challenges; applies to checks told
+    /// afterwards.
+    pub liveness_in_checks: Option<bool>,
     pub bank_ids: Option<Vec<String>>,
     /// Replaces the sessions, while none has candidates or proctors assigned (then use the
     /// exam-session operations).
@@ -84,6 +87,7 @@ pub async fn update_exam_plan(
                 blueprint: b.blueprint.unwrap_or_else(|| current.blueprint.clone()),
                 face_checks: b.face_checks.unwrap_or(current.face_checks),
                 liveness_at_start: b.liveness_at_start.unwrap_or(current.liveness_at_start),
+                liveness_in_checks: b.liveness_in_checks.unwrap_or(current.liveness_in_checks),
                 bank_ids: b.bank_ids.unwrap_or_else(|| current.bank_ids.iter().map(ToString::to_string).collect()),
                 sessions: b.sessions,
             }

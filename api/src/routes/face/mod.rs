@@ -51,6 +51,21 @@ pub fn enrolled_face(conn: &mut DbConn, cipher: &Cipher, record: &Worker) -> Res
         .ok_or_else(|| ApiError::internal(std::io::Error::other("stored template does not decode")))
 }
 
+/// Whether the worker may enroll a face now: consent on record (`face_consent_missing`),
+/// and none enrolled unless the enterprise approved a re-enrollment
+/// (`face_already_enrolled`).
+pub fn may_enroll(conn: &mut DbConn, cipher: &Cipher, record: &Worker) -> Result<(), ApiError> {
+    if record.face_consent_version.is_none() {
+        return Err(ApiError::new(Code::FaceConsentMissing));
+    }
+    if models::face::template(conn, cipher, &record.id)?.is_some()
+        && !models::face::reenrollment_pending(conn, &record.id)?
+    {
+        return Err(ApiError::new(Code::FaceAlreadyEnrolled));
+    }
+    Ok(())
+}
+
 /// The client's description of its device (`X-Device-Info`), kept in the audit trail.
 pub fn device(req: &HttpRequest) -> Option<String> {
     req.headers().get("x-device-info").and_then(|v| v.to_str().ok()).map(|s| s.chars().take(200).collect())
