@@ -84,6 +84,10 @@ use crate::routes;
         routes::exam_sessions::actions::grant_extra_time,
         routes::exam_sessions::actions::list_attempt_flags,
         routes::exam_sessions::actions::resolve_flag,
+        routes::reports::summary::report_execution_summary,
+        routes::reports::failures::report_failures,
+        routes::reports::failures::report_publication_list,
+        routes::reports::coverage::report_coverage,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -100,6 +104,7 @@ use crate::routes;
         (name = "exams", description = "Exam plans, blueprints and candidate lists (考试计划)"),
         (name = "taking exams", description = "Start (face-gated), answer, submit and results, on the server's clock"),
         (name = "proctoring", description = "Sessions (场次), proctors, the live candidate list and the proctor's recorded actions"),
+        (name = "reports", description = "附件3 执行情况汇总表, 附件4 不及格人员名单, the publication list and the progress dashboards, in JSON or XLSX"),
         (name = "health", description = "Probes for the load balancer"),
     )
 )]

@@ -105,6 +105,18 @@ impl Role {
         }
     }
 
+    /// Whether this role may read the campaign's reports (附件3, 附件4, the publication
+    /// list) for its subtree: the bureaus.
+    pub fn may_view_reports(self) -> bool {
+        self.is_bureau_admin()
+    }
+
+    /// Whether this role may read the coverage dashboards: the bureaus, and an enterprise
+    /// for itself.
+    pub fn may_view_coverage(self) -> bool {
+        self.is_bureau_admin() || self == Self::EnterpriseAdmin
+    }
+
     /// Whether this role may add question banks and write questions for an organization:
     /// administrators, for their own organization only (a bank pushed down is read-only).
     pub fn may_manage_questions(self, relation: Relation) -> bool {

@@ -17,6 +17,7 @@ pub mod password;
 pub mod plan;
 pub mod proctoring;
 pub mod regcode;
+pub mod report;
 pub mod resident_id;
 pub mod roster;
 pub mod schedule;

@@ -20,6 +20,7 @@ pub mod page;
 pub mod plan;
 pub mod proctoring;
 pub mod registration_code;
+pub mod report;
 pub mod schedule;
 pub mod schema;
 pub mod scope;

@@ -83,6 +83,12 @@ struct Row {
     updated_at: NaiveDateTime,
 }
 
+/// A resident ID number as sealed in `workers.resident_id_enc`, opened (for a masked list
+/// or an authorized export).
+pub fn open_resident_id(cipher: &Cipher, sealed: &[u8]) -> Result<ResidentId, DbError> {
+    ResidentId::parse(&cipher.decrypt(ID_CONTEXT, sealed)?).map_err(|_| DbError::Corrupt("workers.resident_id".into()))
+}
+
 impl Row {
     fn into_domain(self, cipher: &Cipher) -> Result<Worker, DbError> {
         let corrupt = |c: &str| DbError::Corrupt(format!("workers.{c}"));

@@ -18,6 +18,7 @@ mod ops;
 mod organizations;
 mod proctoring;
 mod registration;
+mod reports;
 mod schedule;
 mod security;
 mod staff_accounts;

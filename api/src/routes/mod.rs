@@ -11,6 +11,7 @@ pub mod me;
 pub mod organizations;
 pub mod questions;
 pub mod registration_codes;
+pub mod reports;
 pub mod staff_accounts;
 pub mod workers;
 
@@ -85,6 +86,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 resource("/organizations/{id}/exam-schedule", "GET")
                     .route(web::get().to(exam_sessions::schedule::export_exam_schedule)),
             )
+            .service(
+                resource("/reports/execution-summary", "GET")
+                    .route(web::get().to(reports::summary::report_execution_summary)),
+            )
+            .service(resource("/reports/failures", "GET").route(web::get().to(reports::failures::report_failures)))
+            .service(
+                resource("/reports/publication-list", "GET")
+                    .route(web::get().to(reports::failures::report_publication_list)),
+            )
+            .service(resource("/reports/coverage", "GET").route(web::get().to(reports::coverage::report_coverage)))
             .service(
                 resource("/registration-codes", "GET, POST")
                     .route(web::post().to(registration_codes::create::create_registration_code))

@@ -51,6 +51,17 @@ pub(super) fn seat(session: &str, worker: &str) -> Call {
     Call { sub: Some(worker.to_owned()), ..at(session) }
 }
 
+/// A report on B's county and city (and, for coverage, B's enterprise), in JSON and XLSX.
+fn report_calls(w: &World, enterprise: bool) -> Vec<Call> {
+    let of = |org: &str, format: &str| call().query(format!("organization_id={org}{format}"));
+    let mut calls =
+        vec![of(&w.county_b, "").by(Owner::CityB), of(&w.city_b, "").by(Owner::CityB), of(&w.county_b, "&format=xlsx")];
+    if enterprise {
+        calls.push(of(&w.ent_b, "&group_by=enterprise").by(Owner::EntB));
+    }
+    calls
+}
+
 pub(super) fn call() -> Call {
     Call::default()
 }
@@ -359,6 +370,10 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
             }),
         ),
         ("listMyProctorSessions", Own("the calling proctor's own sessions: it names no object")),
+        ("reportExecutionSummary", Foreign(|w| report_calls(w, false))),
+        ("reportFailures", Foreign(|w| report_calls(w, false))),
+        ("reportPublicationList", Foreign(|w| report_calls(w, false))),
+        ("reportCoverage", Foreign(|w| report_calls(w, true))),
         (
             "exportExamSchedule",
             Foreign(|w| {

@@ -1,0 +1,279 @@
+//! The aggregations behind the bureaus' reports (附件3 执行情况汇总表, 附件4 不及格人员名单,
+//! the publication list, the coverage dashboards). Each is one SQL statement grouped in the
+//! database (by enterprise at most: 20,000 rows for a province), so a province of a
+//! million workers is summed where the data is; the API rolls enterprises up to industries,
+//! counties and cities.
+//!
+//! Written once with `?` placeholders; PostgreSQL gets them numbered.
+
+use chrono::NaiveDateTime;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::{Backend, DbConn, DbError, Jurisdiction};
+
+/// A span of exam dates: attempts started (and plans opened) at or after `from`, before
+/// `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dates {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+/// `?` placeholders for SQLite, `$1, $2, …` for PostgreSQL.
+fn placeholders(conn: &DbConn, sql: &str) -> String {
+    match conn.backend() {
+        Backend::Sqlite => sql.to_owned(),
+        Backend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// An enterprise of the subtree with its registry counts.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct EnterpriseCounts {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub path: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub industry: Option<String>,
+    /// Active registered workers.
+    #[diesel(sql_type = BigInt)]
+    pub workers: i64,
+    #[diesel(sql_type = BigInt)]
+    pub face_enrolled: i64,
+    /// Records a bureau checked as real (已核对).
+    #[diesel(sql_type = BigInt)]
+    pub verified: i64,
+}
+
+/// Every enterprise of the subtree, with its active workers, those with a face enrolled and
+/// those verified.
+pub fn enterprises(conn: &mut DbConn, scope: &Jurisdiction) -> Result<Vec<EnterpriseCounts>, DbError> {
+    let sql = placeholders(
+        conn,
+        "SELECT o.id, o.path, o.name, o.industry,
+                COUNT(w.id) AS workers,
+                COALESCE(SUM(CASE WHEN w.face_enrolled THEN 1 ELSE 0 END), 0) AS face_enrolled,
+                COALESCE(SUM(CASE WHEN w.verification = 'verified' THEN 1 ELSE 0 END), 0) AS verified
+         FROM organizations o
+         LEFT JOIN workers w ON w.organization_id = o.id AND w.active
+         WHERE o.level = 'enterprise' AND o.path LIKE ?
+         GROUP BY o.id, o.path, o.name, o.industry",
+    );
+    Ok(diesel::sql_query(sql).bind::<Text, _>(scope.like_pattern()).load(conn)?)
+}
+
+/// An enterprise's results at one exam level: workers who sat it (a first exam of that
+/// kind or its makeup) and those of them who passed either.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct LevelResults {
+    #[diesel(sql_type = Text)]
+    pub organization_id: String,
+    /// The plan kind of the first exam: enterprise_all_staff, county_principals or
+    /// province_unified.
+    #[diesel(sql_type = Text)]
+    pub level: String,
+    #[diesel(sql_type = BigInt)]
+    pub examined: i64,
+    #[diesel(sql_type = BigInt)]
+    pub passed: i64,
+}
+
+/// Results by enterprise (as listed in the plan) and exam level, for attempts started in
+/// `dates`. A worker counts once per level; a pass at the first exam or its makeup is a
+/// pass; a voided attempt (作弊) is a fail.
+pub fn results(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<LevelResults>, DbError> {
+    let sql = placeholders(
+        conn,
+        "SELECT r.organization_id, r.level, COUNT(*) AS examined, COALESCE(SUM(r.passed), 0) AS passed
+         FROM (
+             SELECT c.organization_id, a.worker_id, COALESCE(op.kind, p.kind) AS level,
+                    MAX(CASE WHEN a.passed THEN 1 ELSE 0 END) AS passed
+             FROM attempts a
+             JOIN exam_plans p ON p.id = a.plan_id
+             LEFT JOIN exam_plans op ON op.id = p.original_plan_id
+             JOIN exam_candidates c ON c.plan_id = a.plan_id AND c.worker_id = a.worker_id
+             JOIN organizations e ON e.id = c.organization_id
+             WHERE a.status = 'finished' AND a.started_at >= ? AND a.started_at < ? AND e.path LIKE ?
+             GROUP BY c.organization_id, a.worker_id, COALESCE(op.kind, p.kind)
+         ) r
+         GROUP BY r.organization_id, r.level",
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Timestamp, _>(dates.from)
+        .bind::<Timestamp, _>(dates.to)
+        .bind::<Text, _>(scope.like_pattern())
+        .load(conn)?)
+}
+
+/// A candidate who did not pass a first exam (failed, 作弊 or 缺考), with the makeup's
+/// outcome when a makeup lists them.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Failure {
+    #[diesel(sql_type = Text)]
+    pub worker_id: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub role: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub position: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub resident_id_enc: Vec<u8>,
+    #[diesel(sql_type = Text)]
+    pub organization_id: String,
+    #[diesel(sql_type = Text)]
+    pub organization_name: String,
+    #[diesel(sql_type = Text)]
+    pub organization_path: String,
+    #[diesel(sql_type = Text)]
+    pub plan_id: String,
+    #[diesel(sql_type = Text)]
+    pub plan_kind: String,
+    #[diesel(sql_type = Text)]
+    pub plan_name: String,
+    #[diesel(sql_type = Timestamp)]
+    pub window_start: NaiveDateTime,
+    /// The first exam: score (none for 缺考 or 作弊), finish reason, absent.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub score: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub finish_reason: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub absent: bool,
+    /// The makeup, when one lists the candidate.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub makeup_plan_id: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub makeup_window_end: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub makeup_score: Option<i32>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    pub makeup_passed: Option<bool>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub makeup_finish_reason: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    pub makeup_absent: Option<bool>,
+}
+
+/// Candidates of first exams opened in `dates` (any kind but makeup) in the subtree who
+/// did not pass: a finished attempt that failed or was voided, or recorded absent. One row
+/// per makeup that lists them (none: one row without makeup), by enterprise path, name.
+pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<Failure>, DbError> {
+    let sql = placeholders(
+        conn,
+        "SELECT c.worker_id, w.name, w.role, w.position, w.resident_id_enc,
+                e.id AS organization_id, e.name AS organization_name, e.path AS organization_path,
+                p.id AS plan_id, p.kind AS plan_kind, p.name AS plan_name, p.window_start,
+                a.score, a.finish_reason, c.absent,
+                mp.id AS makeup_plan_id, mp.window_end AS makeup_window_end,
+                ma.score AS makeup_score, ma.passed AS makeup_passed,
+                ma.finish_reason AS makeup_finish_reason, mc.absent AS makeup_absent
+         FROM exam_candidates c
+         JOIN exam_plans p ON p.id = c.plan_id
+         JOIN workers w ON w.id = c.worker_id
+         JOIN organizations e ON e.id = c.organization_id
+         LEFT JOIN attempts a ON a.plan_id = c.plan_id AND a.worker_id = c.worker_id AND a.status = 'finished'
+         LEFT JOIN (exam_candidates mc JOIN exam_plans mp ON mp.id = mc.plan_id)
+                ON mp.original_plan_id = p.id AND mc.worker_id = c.worker_id
+         LEFT JOIN attempts ma ON ma.plan_id = mc.plan_id AND ma.worker_id = c.worker_id AND ma.status = 'finished'
+         WHERE p.kind <> 'makeup' AND p.window_start >= ? AND p.window_start < ? AND e.path LIKE ?
+           AND ((a.id IS NULL AND c.absent) OR (a.id IS NOT NULL AND NOT a.passed))
+         ORDER BY e.path, w.name, c.worker_id, p.window_start, p.id, mp.window_end",
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Timestamp, _>(dates.from)
+        .bind::<Timestamp, _>(dates.to)
+        .bind::<Text, _>(scope.like_pattern())
+        .load(conn)?)
+}
+
+/// A plan's reach within the subtree: its candidates there, those who sat it, passed it,
+/// were recorded absent, were voided (作弊).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct PlanCoverage {
+    #[diesel(sql_type = Text)]
+    pub plan_id: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Timestamp)]
+    pub window_start: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub window_end: NaiveDateTime,
+    #[diesel(sql_type = BigInt)]
+    pub candidates: i64,
+    #[diesel(sql_type = BigInt)]
+    pub sat: i64,
+    #[diesel(sql_type = BigInt)]
+    pub passed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub absent: i64,
+    #[diesel(sql_type = BigInt)]
+    pub cheating: i64,
+}
+
+/// Every plan opened in `dates` with candidates in the subtree, counted over those
+/// candidates, by opening.
+pub fn plans(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<PlanCoverage>, DbError> {
+    let sql = placeholders(
+        conn,
+        "SELECT p.id AS plan_id, p.name, p.kind, p.window_start, p.window_end,
+                COUNT(*) AS candidates,
+                COALESCE(SUM(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), 0) AS sat,
+                COALESCE(SUM(CASE WHEN a.passed THEN 1 ELSE 0 END), 0) AS passed,
+                COALESCE(SUM(CASE WHEN a.id IS NULL AND c.absent THEN 1 ELSE 0 END), 0) AS absent,
+                COALESCE(SUM(CASE WHEN a.finish_reason = 'cheating' THEN 1 ELSE 0 END), 0) AS cheating
+         FROM exam_candidates c
+         JOIN exam_plans p ON p.id = c.plan_id
+         JOIN organizations e ON e.id = c.organization_id
+         LEFT JOIN attempts a ON a.plan_id = c.plan_id AND a.worker_id = c.worker_id AND a.status = 'finished'
+         WHERE p.window_start >= ? AND p.window_start < ? AND e.path LIKE ?
+         GROUP BY p.id, p.name, p.kind, p.window_start, p.window_end
+         ORDER BY p.window_start, p.id",
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Timestamp, _>(dates.from)
+        .bind::<Timestamp, _>(dates.to)
+        .bind::<Text, _>(scope.like_pattern())
+        .load(conn)?)
+}
+
+/// The bureaus (cities and counties) of the subtree and the organizations above it: id,
+/// level, name, to roll enterprises up by their paths.
+pub fn bureaus(conn: &mut DbConn, scope: &Jurisdiction) -> Result<Vec<(String, String, String)>, DbError> {
+    use diesel::prelude::*;
+
+    use crate::schema::organizations as o;
+    let mut ids = scope.ancestor_ids();
+    let below: Vec<String> = o::table
+        .filter(o::path.like(scope.like_pattern()))
+        .filter(o::level.ne("enterprise"))
+        .select(o::id)
+        .load(conn)?;
+    ids.extend(below);
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String, String)> =
+            o::table.filter(o::id.eq_any(chunk)).select((o::id, o::level, o::name)).load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
