@@ -41,6 +41,19 @@ fn placeholders(conn: &DbConn, sql: &str) -> String {
     }
 }
 
+/// Runs a statement whose parameters are the dates and the subtree, in that order.
+fn load_dated<T>(conn: &mut DbConn, sql: &str, scope: &Jurisdiction, dates: Dates) -> Result<Vec<T>, DbError>
+where
+    T: QueryableByName<crate::db::MultiBackend> + 'static,
+{
+    let sql = placeholders(conn, sql);
+    Ok(diesel::sql_query(sql)
+        .bind::<Timestamp, _>(dates.from)
+        .bind::<Timestamp, _>(dates.to)
+        .bind::<Text, _>(scope.like_pattern())
+        .load(conn)?)
+}
+
 /// An enterprise of the subtree with its registry counts.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct EnterpriseCounts {
@@ -99,7 +112,7 @@ pub struct LevelResults {
 /// `dates`. A worker counts once per level; a pass at the first exam or its makeup is a
 /// pass; a voided attempt (作弊) is a fail.
 pub fn results(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<LevelResults>, DbError> {
-    let sql = placeholders(
+    load_dated(
         conn,
         "SELECT r.organization_id, r.level, COUNT(*) AS examined, COALESCE(SUM(r.passed), 0) AS passed
          FROM (
@@ -114,12 +127,9 @@ pub fn results(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<
              GROUP BY c.organization_id, a.worker_id, COALESCE(op.kind, p.kind)
          ) r
          GROUP BY r.organization_id, r.level",
-    );
-    Ok(diesel::sql_query(sql)
-        .bind::<Timestamp, _>(dates.from)
-        .bind::<Timestamp, _>(dates.to)
-        .bind::<Text, _>(scope.like_pattern())
-        .load(conn)?)
+        scope,
+        dates,
+    )
 }
 
 /// A candidate who did not pass a first exam (failed, 作弊 or 缺考), with the makeup's
@@ -176,7 +186,7 @@ pub struct Failure {
 /// did not pass: a finished attempt that failed or was voided, or recorded absent. One row
 /// per makeup that lists them (none: one row without makeup), by enterprise path, name.
 pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<Failure>, DbError> {
-    let sql = placeholders(
+    load_dated(
         conn,
         "SELECT c.worker_id, w.name, w.role, w.position, w.resident_id_enc,
                 e.id AS organization_id, e.name AS organization_name, e.path AS organization_path,
@@ -196,12 +206,9 @@ pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result
          WHERE p.kind <> 'makeup' AND p.window_start >= ? AND p.window_start < ? AND e.path LIKE ?
            AND ((a.id IS NULL AND c.absent) OR (a.id IS NOT NULL AND NOT a.passed))
          ORDER BY e.path, w.name, c.worker_id, p.window_start, p.id, mp.window_end",
-    );
-    Ok(diesel::sql_query(sql)
-        .bind::<Timestamp, _>(dates.from)
-        .bind::<Timestamp, _>(dates.to)
-        .bind::<Text, _>(scope.like_pattern())
-        .load(conn)?)
+        scope,
+        dates,
+    )
 }
 
 /// A plan's reach within the subtree: its candidates there, those who sat it, passed it,
@@ -233,7 +240,7 @@ pub struct PlanCoverage {
 /// Every plan opened in `dates` with candidates in the subtree, counted over those
 /// candidates, by opening.
 pub fn plans(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<PlanCoverage>, DbError> {
-    let sql = placeholders(
+    load_dated(
         conn,
         "SELECT p.id AS plan_id, p.name, p.kind, p.window_start, p.window_end,
                 COUNT(*) AS candidates,
@@ -248,12 +255,9 @@ pub fn plans(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Ve
          WHERE p.window_start >= ? AND p.window_start < ? AND e.path LIKE ?
          GROUP BY p.id, p.name, p.kind, p.window_start, p.window_end
          ORDER BY p.window_start, p.id",
-    );
-    Ok(diesel::sql_query(sql)
-        .bind::<Timestamp, _>(dates.from)
-        .bind::<Timestamp, _>(dates.to)
-        .bind::<Text, _>(scope.like_pattern())
-        .load(conn)?)
+        scope,
+        dates,
+    )
 }
 
 /// The bureaus (cities and counties) of the subtree and the organizations above it: id,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::summary::ReportQuery;
-use super::{context, workbook, xlsx, Bureaus};
+use super::{gather, workbook, xlsx, Bureaus, Context};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
@@ -97,6 +97,12 @@ fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Vec<(FailureLine, Vec<u8>)> {
     out
 }
 
+/// The lines of 附件4 for a report's context, each with the sealed ID number.
+fn failure_lines(conn: &mut models::DbConn, ctx: &Context) -> Result<Vec<(FailureLine, Vec<u8>)>, ApiError> {
+    let bureaus = Bureaus::load(conn, &ctx.scope)?;
+    Ok(lines(models::report::failures(conn, &ctx.scope, ctx.dates)?, &bureaus))
+}
+
 const FAILURE_HEADERS: [&str; 8] =
     ["序号", "姓名", "县（市、区）", "企业名称", "人员类型", "考试", "首次考试成绩", "补考成绩"];
 const FAILURE_WIDTHS: [f64; 8] = [6.0, 10.0, 14.0, 30.0, 22.0, 24.0, 12.0, 10.0];
@@ -119,15 +125,11 @@ pub async fn report_failures(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_view_reports())?;
-    let ReportQuery { organization_id, from, to, format, reviewer } = query.0;
-    let (ctx, lines) = state
-        .db(move |conn, cipher| {
-            let ctx = context(conn, cipher, &me, organization_id.as_deref(), from, to, reviewer)?;
-            let bureaus = Bureaus::load(conn, &ctx.scope)?;
-            let rows = models::report::failures(conn, &ctx.scope, ctx.dates)?;
-            Ok((ctx, lines(rows, &bureaus).into_iter().map(|(l, _)| l).collect::<Vec<_>>()))
-        })
-        .await?;
+    let (asked, format) = query.0.split();
+    let (ctx, lines) = gather(&state, me.0, asked, |conn, _, ctx| {
+        Ok(failure_lines(conn, ctx)?.into_iter().map(|(l, _)| l).collect::<Vec<_>>())
+    })
+    .await?;
     let title = format!("{}“大考试”不及格人员名单", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, count = lines.len(), "failures reported");
     match format.unwrap_or_default() {
@@ -216,32 +218,28 @@ pub async fn report_publication_list(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_view_reports())?;
-    let ReportQuery { organization_id, from, to, format, reviewer } = query.0;
-    let (ctx, items) = state
-        .db(move |conn, cipher| {
-            let ctx = context(conn, cipher, &me, organization_id.as_deref(), from, to, reviewer)?;
-            let bureaus = Bureaus::load(conn, &ctx.scope)?;
-            let rows = models::report::failures(conn, &ctx.scope, ctx.dates)?;
-            let mut items = Vec::new();
-            for (l, sealed) in lines(rows, &bureaus) {
-                if l.role != WorkerRole::Principal || l.passed_makeup {
-                    continue;
-                }
-                items.push(PublicationLine {
-                    seq: items.len() + 1,
-                    resident_id: models::worker::open_resident_id(cipher, &sealed)?.masked(),
-                    name: l.name,
-                    county: l.county,
-                    enterprise: l.enterprise,
-                    position: l.position,
-                    exam: l.exam,
-                    first_result: l.first_result,
-                    makeup_result: l.makeup_result,
-                });
+    let (asked, format) = query.0.split();
+    let (ctx, items) = gather(&state, me.0, asked, |conn, cipher, ctx| {
+        let mut items = Vec::new();
+        for (l, sealed) in failure_lines(conn, ctx)? {
+            if l.role != WorkerRole::Principal || l.passed_makeup {
+                continue;
             }
-            Ok((ctx, items))
-        })
-        .await?;
+            items.push(PublicationLine {
+                seq: items.len() + 1,
+                resident_id: models::worker::open_resident_id(cipher, &sealed)?.masked(),
+                name: l.name,
+                county: l.county,
+                enterprise: l.enterprise,
+                position: l.position,
+                exam: l.exam,
+                first_result: l.first_result,
+                makeup_result: l.makeup_result,
+            });
+        }
+        Ok(items)
+    })
+    .await?;
     let title = format!("{}考试不合格企业主要负责人名单（公示）", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, count = items.len(), "publication list reported");
     match format.unwrap_or_default() {

@@ -20,6 +20,7 @@ use models::{DbConn, Jurisdiction, OrgId};
 use crate::auth::AnyPrincipal;
 use crate::error::{ApiError, Code};
 use crate::routes::workers::export_principals::XLSX;
+use crate::state::AppState;
 
 /// China time is UTC+8: a date's exams run from 16:00 UTC the day before.
 const CHINA_OFFSET_HOURS: i64 = 8;
@@ -95,6 +96,31 @@ pub fn context(
         phone: me.org.contact_phone.as_ref().map(|p| p.as_str().to_owned()),
     };
     Ok(Context { scope: Jurisdiction::of(&org), org, dates, period, footer })
+}
+
+/// What a report was asked for: the organization, the dates, the 审核人.
+#[derive(Debug)]
+pub struct Asked {
+    pub organization_id: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub reviewer: Option<String>,
+}
+
+/// The report's [`Context`] and what `build` reads with it, in one trip to the database.
+pub async fn gather<T, F>(state: &AppState, me: AnyPrincipal, asked: Asked, build: F) -> Result<(Context, T), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &models::Cipher, &Context) -> Result<T, ApiError> + Send + 'static,
+{
+    state
+        .db(move |conn, cipher| {
+            let Asked { organization_id, from, to, reviewer } = asked;
+            let ctx = context(conn, cipher, &me, organization_id.as_deref(), from, to, reviewer)?;
+            let out = build(conn, cipher, &ctx)?;
+            Ok((ctx, out))
+        })
+        .await
 }
 
 /// The cities and counties above each enterprise, from their paths.

@@ -10,7 +10,7 @@ use exam::report::{self, Footer, Sheet, SummaryRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{context, workbook, xlsx};
+use super::{gather, workbook, xlsx, Asked};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
@@ -34,6 +34,13 @@ pub struct ReportQuery {
     pub format: Option<ExportFormat>,
     /// 审核人, for the footer.
     pub reviewer: Option<String>,
+}
+
+impl ReportQuery {
+    pub fn split(self) -> (Asked, Option<ExportFormat>) {
+        let ReportQuery { organization_id, from, to, format, reviewer } = self;
+        (Asked { organization_id, from, to, reviewer }, format)
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,26 +75,24 @@ pub async fn report_execution_summary(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_view_reports())?;
-    let ReportQuery { organization_id, from, to, format, reviewer } = query.0;
-    let (ctx, rows) = state
-        .db(move |conn, cipher| {
-            let ctx = context(conn, cipher, &me, organization_id.as_deref(), from, to, reviewer)?;
-            let enterprises = models::report::enterprises(conn, &ctx.scope)?;
-            let results = models::report::results(conn, &ctx.scope, ctx.dates)?;
-            let industry_of: HashMap<&str, Option<Industry>> = enterprises
-                .iter()
-                .map(|e| (e.id.as_str(), e.industry.as_deref().and_then(|i| Industry::parse(i).ok())))
-                .collect();
-            let rows = report::summary_rows(
-                enterprises.iter().map(|e| (industry_of[e.id.as_str()], e.workers)),
-                results.iter().filter_map(|r| {
-                    let kind = PlanKind::parse(&r.level).ok()?;
-                    Some((industry_of.get(r.organization_id.as_str()).copied().flatten(), kind, r.examined, r.passed))
-                }),
-            );
-            Ok((ctx, rows))
-        })
-        .await?;
+    let (asked, format) = query.0.split();
+    let (ctx, rows) = gather(&state, me.0, asked, |conn, _, ctx| {
+        let enterprises = models::report::enterprises(conn, &ctx.scope)?;
+        let results = models::report::results(conn, &ctx.scope, ctx.dates)?;
+        let industry_of: HashMap<&str, Option<Industry>> = enterprises
+            .iter()
+            .map(|e| (e.id.as_str(), e.industry.as_deref().and_then(|i| Industry::parse(i).ok())))
+            .collect();
+        let rows = report::summary_rows(
+            enterprises.iter().map(|e| (industry_of[e.id.as_str()], e.workers)),
+            results.iter().filter_map(|r| {
+                let kind = PlanKind::parse(&r.level).ok()?;
+                Some((industry_of.get(r.organization_id.as_str()).copied().flatten(), kind, r.examined, r.passed))
+            }),
+        );
+        Ok(rows)
+    })
+    .await?;
     let title = format!("{}“大学习、大培训、大考试”执行情况汇总表", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, "execution summary reported");
     match format.unwrap_or_default() {
