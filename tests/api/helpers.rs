@@ -136,6 +136,12 @@ impl TestApp {
         app
     }
 
+    /// The server's cipher (its data key, generated into the data directory), for tests
+    /// that call `models` directly.
+    pub fn cipher(&self) -> models::Cipher {
+        models::Cipher::new(&api::keys::data_key(self.dir.path(), None).expect("data key"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
