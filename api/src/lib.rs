@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
+pub mod delivery;
 pub mod demo;
 pub mod demo_bank;
 pub mod error;

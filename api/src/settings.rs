@@ -24,6 +24,15 @@
 //! | `SANDA_FACE_VERIFICATION_TTL_SECS` | `300` | how long a successful verification's id stays usable |
 //! | `SANDA_LIVENESS_STEPS` | `3` | head movements per liveness challenge (2 to 4) |
 //! | `SANDA_LIVENESS_AT_ENROLLMENT` | `true` | enrolling a face needs a passed liveness challenge whose frames the photo matches |
+//! | `SANDA_ANSWER_GRACE_SECS` | `10` | after an attempt's deadline, saves already on their way are still taken for this long |
+//! | `SANDA_SWEEP_INTERVAL_SECS` | `15` | how often the sweeper finishes overdue attempts and records absentees; 0 disables it |
+//! | `SANDA_DELIVERY_INTERVAL_MS` | `1000` | how often each server sequences new integration events and pushes them to the platform's webhooks; 0 disables it (pulls still work) |
+//! | `SANDA_DELIVERY_TIMEOUT_MS` | `10000` | how long one webhook request may take (connecting: at most 5 s of it) |
+//! | `SANDA_DELIVERY_BACKOFF_MS` | `5000` | the wait after a webhook's first failed try; it doubles with each further one |
+//! | `SANDA_DELIVERY_BACKOFF_MAX_MS` | `3600000` (1 hour) | the longest wait between tries |
+//! | `SANDA_DELIVERY_MAX_TRIES` | `30` | failed tries after which an event becomes a dead letter and delivery goes on |
+//! | `SANDA_DELIVERY_MAX_AGE_SECS` | `864000` (10 days) | an event older than this becomes a dead letter at its first failed try |
+//! | `SANDA_DELIVERY_LEASE_SECS` | `60` | how long a server holds a webhook's delivery without renewing it (at least twice the timeout) |
 //! | `LOG_FORMAT` | `text` | `json` for one JSON object per line |
 //! | `RUST_LOG` | `info` | log filter |
 
@@ -46,6 +55,15 @@ pub const DEFAULT_FACE_THRESHOLD: f32 = 0.42;
 pub const DEFAULT_FACE_VERIFICATION_TTL_SECS: i64 = 300;
 pub const DEFAULT_ANSWER_GRACE_SECS: i64 = 10;
 pub const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 15;
+pub const DEFAULT_DELIVERY_INTERVAL_MS: u64 = 1000;
+pub const DEFAULT_DELIVERY_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_DELIVERY_BACKOFF_MS: u64 = 5000;
+pub const DEFAULT_DELIVERY_BACKOFF_MAX_MS: u64 = 3_600_000;
+/// With the defaults above, about 24 hours of tries.
+pub const DEFAULT_DELIVERY_MAX_TRIES: i32 = 30;
+/// Scores must reach the platform within ten days of the exam.
+pub const DEFAULT_DELIVERY_MAX_AGE_SECS: i64 = 10 * 24 * 3600;
+pub const DEFAULT_DELIVERY_LEASE_SECS: i64 = 60;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -78,6 +96,73 @@ pub struct Settings {
     /// Whether enrolling a face needs a passed liveness challenge, whose frames the enrolled
     /// photo must match (default true).
     pub liveness_at_enrollment: bool,
+    /// How the integration events reach the platform's webhooks.
+    pub delivery: DeliverySettings,
+}
+
+/// The webhook delivery worker's timing (see the table above).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliverySettings {
+    /// 0 disables the worker.
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub backoff_ms: u64,
+    pub backoff_max_ms: u64,
+    pub max_tries: i32,
+    pub max_age_secs: i64,
+    pub lease_secs: i64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            interval_ms: DEFAULT_DELIVERY_INTERVAL_MS,
+            timeout_ms: DEFAULT_DELIVERY_TIMEOUT_MS,
+            backoff_ms: DEFAULT_DELIVERY_BACKOFF_MS,
+            backoff_max_ms: DEFAULT_DELIVERY_BACKOFF_MAX_MS,
+            max_tries: DEFAULT_DELIVERY_MAX_TRIES,
+            max_age_secs: DEFAULT_DELIVERY_MAX_AGE_SECS,
+            lease_secs: DEFAULT_DELIVERY_LEASE_SECS,
+        }
+    }
+}
+
+impl DeliverySettings {
+    fn from_env() -> Result<Self, SettingsError> {
+        let d = Self {
+            interval_ms: parsed("SANDA_DELIVERY_INTERVAL_MS", DEFAULT_DELIVERY_INTERVAL_MS)?,
+            timeout_ms: parsed("SANDA_DELIVERY_TIMEOUT_MS", DEFAULT_DELIVERY_TIMEOUT_MS)?,
+            backoff_ms: parsed("SANDA_DELIVERY_BACKOFF_MS", DEFAULT_DELIVERY_BACKOFF_MS)?,
+            backoff_max_ms: parsed("SANDA_DELIVERY_BACKOFF_MAX_MS", DEFAULT_DELIVERY_BACKOFF_MAX_MS)?,
+            max_tries: parsed("SANDA_DELIVERY_MAX_TRIES", DEFAULT_DELIVERY_MAX_TRIES)?,
+            max_age_secs: parsed("SANDA_DELIVERY_MAX_AGE_SECS", DEFAULT_DELIVERY_MAX_AGE_SECS)?,
+            lease_secs: parsed("SANDA_DELIVERY_LEASE_SECS", DEFAULT_DELIVERY_LEASE_SECS)?,
+        };
+        d.check()?;
+        Ok(d)
+    }
+
+    /// Refuses timings the worker cannot keep.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let bad = |name, problem: &str| Err(SettingsError { name, problem: problem.into() });
+        if !(100..=300_000).contains(&self.timeout_ms) {
+            return bad("SANDA_DELIVERY_TIMEOUT_MS", "must be between 100 and 300000");
+        }
+        if self.backoff_ms == 0 || self.backoff_max_ms < self.backoff_ms {
+            return bad("SANDA_DELIVERY_BACKOFF_MAX_MS", "backoffs must be positive, the longest not below the first");
+        }
+        if !(1..=1000).contains(&self.max_tries) {
+            return bad("SANDA_DELIVERY_MAX_TRIES", "must be between 1 and 1000");
+        }
+        if self.max_age_secs < 1 {
+            return bad("SANDA_DELIVERY_MAX_AGE_SECS", "must be positive");
+        }
+        // A lease renewed before each request must outlast the request.
+        if self.lease_secs.saturating_mul(1000) < 2 * i64::try_from(self.timeout_ms).unwrap_or(i64::MAX) {
+            return bad("SANDA_DELIVERY_LEASE_SECS", "must be at least twice SANDA_DELIVERY_TIMEOUT_MS");
+        }
+        Ok(())
+    }
 }
 
 /// A variable that is set but cannot be used.
@@ -151,6 +236,7 @@ impl Settings {
             sweep_interval_secs: parsed("SANDA_SWEEP_INTERVAL_SECS", DEFAULT_SWEEP_INTERVAL_SECS)?,
             liveness_steps: parsed("SANDA_LIVENESS_STEPS", face::liveness::DEFAULT_STEPS)?,
             liveness_at_enrollment: flag("SANDA_LIVENESS_AT_ENROLLMENT", true)?,
+            delivery: DeliverySettings::from_env()?,
             data_dir,
         };
         if !(settings.face_threshold > 0.0 && settings.face_threshold < 1.0) {

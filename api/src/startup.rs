@@ -153,6 +153,10 @@ impl Application {
             let every = std::time::Duration::from_secs(settings.sweep_interval_secs);
             tokio::spawn(crate::sweeper::run(state.clone(), every));
         }
+        if settings.delivery.interval_ms > 0 {
+            let every = std::time::Duration::from_millis(settings.delivery.interval_ms);
+            tokio::spawn(crate::delivery::run(state.clone(), every));
+        }
         let server = run(listener, state, &settings)?;
         tracing::info!(addr = %settings.bind, port, "listening");
         Ok(Self { server, port })

@@ -29,7 +29,7 @@ pub struct Swept {
 pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     state
-        .db(move |conn, _| {
+        .db(move |conn, cipher| {
             let mut swept = Swept::default();
             let mut blueprints = HashMap::new();
             loop {
@@ -44,7 +44,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                         Some(b) => b,
                         None => blueprints.entry(plan_id.clone()).or_insert(plan::rules(conn, &plan_id)?.blueprint),
                     };
-                    if attempt::finish(conn, &id, "time_up", now, blueprint)?.is_some() {
+                    if attempt::finish(conn, cipher, &id, "time_up", now, blueprint)?.is_some() {
                         swept.finished += 1;
                         progressed = true;
                     }
@@ -57,7 +57,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
             for id in models::face_check::with_missed(conn, now, 500)? {
                 swept.missed_checks += models::face_check::settle_missed_now(conn, &id, now)?;
             }
-            swept.absentees = candidate::record_absentees(conn, models::now())?;
+            swept.absentees = candidate::record_absentees(conn, cipher, models::now())?;
             let stale = models::now() - crate::routes::face::liveness::PASSED_FOR;
             swept.stale_frames = models::liveness::drop_stale_frames(conn, stale)?;
             Ok(swept)

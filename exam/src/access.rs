@@ -200,6 +200,18 @@ impl Role {
     pub fn may_create_integration_client(self) -> bool {
         self == Self::ProvinceAdmin
     }
+
+    /// Only the province registers webhooks for the platform, sees what failed to arrive
+    /// and sends it again.
+    pub fn may_manage_webhooks(self) -> bool {
+        self == Self::ProvinceAdmin
+    }
+
+    /// Only the platform's own accounts read the integration events (results and the
+    /// registry, with whole ID numbers).
+    pub fn may_read_integration_events(self) -> bool {
+        self == Self::IntegrationClient
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +258,10 @@ mod tests {
         assert!(!Role::EnterpriseAdmin.may_verify_workers());
         assert!(!Role::EnterpriseAdmin.may_export_personal_data());
         assert!(!Role::IntegrationClient.may_export_personal_data());
+        for r in Role::ALL {
+            assert_eq!(r.may_read_integration_events(), r == Role::IntegrationClient);
+            assert_eq!(r.may_manage_webhooks(), r == Role::ProvinceAdmin);
+        }
     }
 
     #[test]

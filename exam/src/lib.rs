@@ -11,6 +11,7 @@ pub mod access;
 pub mod bank;
 pub mod bank_file;
 pub mod credit_code;
+pub mod integration;
 pub mod org;
 pub mod paper;
 pub mod password;

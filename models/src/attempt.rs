@@ -466,9 +466,10 @@ fn unwritten(conn: &mut DbConn, id: &AttemptId, position: i32, cutoff: NaiveDate
 
 /// Finishes and grades an attempt that is still in progress, with every answer saved so
 /// far; `None` when it was already finished (by a submit, the sweeper or another server).
-/// `keys` gives each question version's kind and answer key.
+/// The result goes to the integration outbox in the same transaction.
 pub fn finish(
     conn: &mut DbConn,
+    cipher: &crate::Cipher,
     id: &AttemptId,
     reason: &str,
     now: NaiveDateTime,
@@ -490,7 +491,9 @@ pub fn finish(
                 a::passed.eq(grade.passed),
             ))
             .execute(conn)?;
-        Ok(Some(get(conn, id)?))
+        let graded = get(conn, id)?;
+        crate::outbox::record_attempt(conn, cipher, &graded)?;
+        Ok(Some(graded))
     })
 }
 
@@ -503,8 +506,14 @@ pub struct Voided {
 }
 
 /// Voids an attempt for cheating (作弊): finished if it was not, its score removed, failed.
-/// `None` when it was voided already. Its answers stay, as evidence.
-pub fn void(conn: &mut DbConn, id: &AttemptId, now: NaiveDateTime) -> Result<Option<Voided>, DbError> {
+/// `None` when it was voided already. Its answers stay, as evidence. The voiding goes to
+/// the integration outbox in the same transaction.
+pub fn void(
+    conn: &mut DbConn,
+    cipher: &crate::Cipher,
+    id: &AttemptId,
+    now: NaiveDateTime,
+) -> Result<Option<Voided>, DbError> {
     crate::db::write_transaction(conn, |conn| {
         let before = get(conn, id)?;
         if before.voided() {
@@ -530,6 +539,8 @@ pub fn void(conn: &mut DbConn, id: &AttemptId, now: NaiveDateTime) -> Result<Opt
             return Err(DbError::Conflict { what: "attempts.status".into() });
         }
         crate::face_check::settle_at_finish(conn, id)?;
+        let voided = get(conn, id)?;
+        crate::outbox::record_attempt(conn, cipher, &voided)?;
         Ok(Some(Voided { was_finished: before.finished, score: before.score, passed: before.passed }))
     })
 }

@@ -182,8 +182,9 @@ pub fn candidacy(conn: &mut DbConn, plan: &PlanId, worker: &WorkerId) -> Result<
 }
 
 /// Records 缺考 for every candidate without an attempt in plans whose window closed before
-/// `now`, once per plan. Returns how many candidates were recorded absent.
-pub fn record_absentees(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, DbError> {
+/// `now`, once per plan, each with its `candidate.absent` event for the platform. Returns
+/// how many candidates were recorded absent.
+pub fn record_absentees(conn: &mut DbConn, cipher: &crate::Cipher, now: NaiveDateTime) -> Result<usize, DbError> {
     let closed: Vec<String> =
         p::table.filter(p::window_end.lt(now)).filter(p::absentees_recorded_at.is_null()).select(p::id).load(conn)?;
     let mut total = 0;
@@ -196,9 +197,19 @@ pub fn record_absentees(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, 
                 return Ok(0);
             }
             let started = a::table.filter(a::plan_id.eq(&plan)).select(a::worker_id);
-            Ok(diesel::update(c::table.filter(c::plan_id.eq(&plan)).filter(c::worker_id.ne_all(started)))
+            let n = diesel::update(c::table.filter(c::plan_id.eq(&plan)).filter(c::worker_id.ne_all(started)))
                 .set(c::absent.eq(true))
-                .execute(conn)?)
+                .execute(conn)?;
+            // Absence is recorded here only, once per plan: the plan's absentees are these.
+            let absent: Vec<String> = c::table
+                .filter(c::plan_id.eq(&plan))
+                .filter(c::absent.eq(true))
+                .select(c::worker_id)
+                .order(c::worker_id)
+                .load(conn)?;
+            let absent: Vec<WorkerId> = absent.into_iter().map(WorkerId::from_db).collect();
+            crate::outbox::record_absentees(conn, cipher, &PlanId::from_db(plan.clone()), &absent)?;
+            Ok(n)
         })?;
     }
     Ok(total)

@@ -88,3 +88,15 @@ typed_id!(
     /// A flag raised on an attempt for a proctor to look at.
     FlagId
 );
+typed_id!(
+    /// An event of the provincial platform integration: stable, the receiver's idempotency key.
+    EventId
+);
+typed_id!(
+    /// A webhook of the provincial platform.
+    WebhookId
+);
+typed_id!(
+    /// An event a webhook gave up on (dead letter).
+    DeadLetterId
+);

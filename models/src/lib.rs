@@ -11,11 +11,13 @@ pub mod bank;
 pub mod candidate;
 pub mod crypto;
 pub mod db;
+pub mod dead_letter;
 pub mod face;
 pub mod face_check;
 pub mod ids;
 pub mod liveness;
 pub mod organization;
+pub mod outbox;
 pub mod page;
 pub mod plan;
 pub mod proctoring;
@@ -26,12 +28,14 @@ pub mod schema;
 pub mod scope;
 pub mod session;
 pub mod throttle;
+pub mod webhook;
 pub mod worker;
 
 pub use crypto::Cipher;
 pub use db::{Backend, DbConn, DbPool, DbUrl};
 pub use ids::{
-    AccountId, AttemptId, BankId, ExamSessionId, FlagId, OrgId, PlanId, QuestionId, RegCodeId, SessionId, WorkerId,
+    AccountId, AttemptId, BankId, DeadLetterId, EventId, ExamSessionId, FlagId, OrgId, PlanId, QuestionId, RegCodeId,
+    SessionId, WebhookId, WorkerId,
 };
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Jurisdiction;

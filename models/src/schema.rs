@@ -392,6 +392,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integration_events (id) {
+        id -> BigInt,
+        event_id -> Text,
+        kind -> Text,
+        subject_id -> Text,
+        org_path -> Text,
+        payload_enc -> Binary,
+        created_at -> Timestamp,
+        position -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    integration_webhooks (id) {
+        id -> Text,
+        client_account_id -> Text,
+        url -> Text,
+        secret_enc -> Binary,
+        active -> Bool,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        delivered_through -> BigInt,
+        tries -> Integer,
+        next_try_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_delivered_at -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    integration_dead_letters (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_seq -> BigInt,
+        status -> Text,
+        tries -> Integer,
+        last_error -> Text,
+        dead_at -> Timestamp,
+        next_try_at -> Nullable<Timestamp>,
+        retried_at -> Nullable<Timestamp>,
+        retried_by -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(registration_codes -> organizations (organization_id));
 diesel::joinable!(workers -> organizations (organization_id));
 diesel::joinable!(worker_history -> workers (worker_id));
@@ -409,6 +458,9 @@ diesel::joinable!(attempt_items -> attempts (attempt_id));
 diesel::joinable!(session_proctors -> exam_sessions (session_id));
 diesel::joinable!(session_proctors -> accounts (account_id));
 diesel::joinable!(attempt_flags -> attempts (attempt_id));
+diesel::joinable!(integration_webhooks -> accounts (client_account_id));
+diesel::joinable!(integration_dead_letters -> integration_webhooks (webhook_id));
+diesel::joinable!(integration_dead_letters -> integration_events (event_seq));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -439,4 +491,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     liveness_challenges,
     attempt_flags,
     proctor_actions,
+    integration_events,
+    integration_webhooks,
+    integration_dead_letters,
 );

@@ -20,6 +20,12 @@ impl Jurisdiction {
         Self { org_id: org.id.clone(), path: org.path.clone() }
     }
 
+    /// The subtree rooted at the organization `org_id` whose path is `path`, as read with
+    /// something else (a webhook's client).
+    pub(crate) fn at(org_id: OrgId, path: String) -> Self {
+        Self { org_id, path }
+    }
+
     pub fn org_id(&self) -> &OrgId {
         &self.org_id
     }

@@ -156,8 +156,18 @@ pub struct NewWorker {
     pub face_consent_version: Option<String>,
 }
 
+/// Writes a new record, with its `worker.registered` (or, from a roster, `worker.changed`)
+/// event for the platform in the same transaction.
 #[tracing::instrument(skip_all, fields(org = %new.organization_id))]
 pub fn insert(conn: &mut DbConn, cipher: &Cipher, new: NewWorker) -> Result<Worker, DbError> {
+    crate::db::write_transaction(conn, |conn| {
+        let id = insert_row(conn, cipher, new)?;
+        crate::outbox::record_worker(conn, cipher, &id, None)?;
+        get_unscoped(conn, cipher, &id)
+    })
+}
+
+fn insert_row(conn: &mut DbConn, cipher: &Cipher, new: NewWorker) -> Result<WorkerId, DbError> {
     let id = WorkerId::new();
     let now = crate::now();
     let registered = new.status == Status::Registered;
@@ -183,7 +193,7 @@ pub fn insert(conn: &mut DbConn, cipher: &Cipher, new: NewWorker) -> Result<Work
             w::updated_at.eq(now),
         ))
         .execute(conn)?;
-    get_unscoped(conn, cipher, &id)
+    Ok(id)
 }
 
 /// Reads a record regardless of jurisdiction: for registration and a worker's own record.
@@ -324,10 +334,21 @@ struct Changeset {
     updated_at: NaiveDateTime,
 }
 
-/// Applies `changes` and returns the record as it now is. A phone number held by another
-/// record is a `Conflict` on `workers.phone_index`.
+/// Applies `changes` and returns the record as it now is; the platform is sent the record
+/// (`worker.registered` or `worker.changed`) in the same transaction when it reads
+/// differently. A phone number held by another record is a `Conflict` on
+/// `workers.phone_index`.
 #[tracing::instrument(skip_all, fields(worker = %id))]
 pub fn update(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId, changes: WorkerChanges) -> Result<Worker, DbError> {
+    crate::db::write_transaction(conn, |conn| {
+        let (before, _) = crate::outbox::worker_record(conn, cipher, id)?;
+        apply(conn, cipher, id, changes)?;
+        crate::outbox::record_worker(conn, cipher, id, Some(&before))?;
+        get_unscoped(conn, cipher, id)
+    })
+}
+
+fn apply(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId, changes: WorkerChanges) -> Result<(), DbError> {
     let now = crate::now();
     let set = Changeset {
         organization_id: changes.organization_id.map(|o| o.as_str().to_owned()),
@@ -349,10 +370,11 @@ pub fn update(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId, changes: Worker
     if n == 0 {
         return Err(DbError::NotFound);
     }
-    get_unscoped(conn, cipher, id)
+    Ok(())
 }
 
-/// Records a bureau's check of the record.
+/// Records a bureau's check of the record, and sends the platform the record when the
+/// verdict changed (in the same transaction).
 pub fn set_verification(
     conn: &mut DbConn,
     cipher: &Cipher,
@@ -361,17 +383,21 @@ pub fn set_verification(
     reason: Option<&str>,
     by: &AccountId,
 ) -> Result<Worker, DbError> {
-    let now = crate::now();
-    diesel::update(w::table.find(id.as_str()))
-        .set((
-            w::verification.eq(result.as_str()),
-            w::verification_reason.eq(reason),
-            w::verified_by.eq(by.as_str()),
-            w::verified_at.eq(now),
-            w::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    get_unscoped(conn, cipher, id)
+    crate::db::write_transaction(conn, |conn| {
+        let (before, _) = crate::outbox::worker_record(conn, cipher, id)?;
+        let now = crate::now();
+        diesel::update(w::table.find(id.as_str()))
+            .set((
+                w::verification.eq(result.as_str()),
+                w::verification_reason.eq(reason),
+                w::verified_by.eq(by.as_str()),
+                w::verified_at.eq(now),
+                w::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        crate::outbox::record_worker(conn, cipher, id, Some(&before))?;
+        get_unscoped(conn, cipher, id)
+    })
 }
 
 /// Principals (主要负责人) of above-scale enterprises inside `within`, active only, with

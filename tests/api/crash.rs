@@ -16,6 +16,11 @@ use crate::exams::{key_of, site};
 use crate::helpers::{fresh_database, TestApp, ADMIN, ADMIN_PASSWORD, JWT_SECRET_B64};
 
 fn spawn(dir: &std::path::Path, port: u16, database_url: &str) -> Child {
+    spawn_with(dir, port, database_url, &[])
+}
+
+/// The `sanda` binary on `port`, with `extra` variables set.
+pub fn spawn_with(dir: &std::path::Path, port: u16, database_url: &str, extra: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_sanda"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -30,13 +35,14 @@ fn spawn(dir: &std::path::Path, port: u16, database_url: &str) -> Child {
         .env("SANDA_SWEEP_INTERVAL_SECS", "1")
         .env("SANDA_ANSWER_GRACE_SECS", "1")
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
     let started = Instant::now();
     while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
         assert!(started.elapsed() < Duration::from_secs(60), "server did not start");

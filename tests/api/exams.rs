@@ -374,10 +374,10 @@ async fn the_sweeper_finishes_abandoned_attempts_and_racing_finishes_grade_once(
     let url = app.database_url.clone();
     let racers: Vec<_> = (0..4)
         .map(|_| {
-            let (url, id, bp) = (url.clone(), attempts[0].clone(), blueprint.clone());
+            let (url, id, bp, cipher) = (url.clone(), attempts[0].clone(), blueprint.clone(), app.cipher());
             std::thread::spawn(move || {
                 let mut conn = models::DbUrl::parse(&url).connect().unwrap();
-                models::attempt::finish(&mut conn, &id, "time_up", models::now(), &bp).unwrap().is_some()
+                models::attempt::finish(&mut conn, &cipher, &id, "time_up", models::now(), &bp).unwrap().is_some()
             })
         })
         .collect();

@@ -76,6 +76,16 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         liveness_steps: 2,
         // Most tests enroll from one photo; the enrollment-liveness tests turn it on.
         liveness_at_enrollment: false,
+        // Every second, as the sweeper; the integration tests go faster.
+        delivery: api::settings::DeliverySettings {
+            interval_ms: 1000,
+            timeout_ms: 2000,
+            backoff_ms: 200,
+            backoff_max_ms: 1000,
+            max_tries: 3,
+            max_age_secs: 3600,
+            lease_secs: 5,
+        },
     }
 }
 
@@ -134,6 +144,12 @@ impl TestApp {
         app.admin_token =
             app.login(ADMIN, ADMIN_PASSWORD).await.expect(200)["access_token"].as_str().expect("token").to_owned();
         app
+    }
+
+    /// The server's cipher (its data key, generated into the data directory), for tests
+    /// that call `models` directly.
+    pub fn cipher(&self) -> models::Cipher {
+        models::Cipher::new(&api::keys::data_key(self.dir.path(), None).expect("data key"))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -217,6 +233,43 @@ impl TestApp {
             .await
             .expect(201);
         body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// An access token of an integration client.
+    pub async fn client_token(&self, client_id: &str, secret: &str) -> String {
+        let body = json!({"client_id": client_id, "client_secret": secret});
+        let tokens = self.send(Method::POST, "/api/v1/auth/client-token", None, Some(body)).await.expect(200);
+        tokens["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// The provincial platform as the province admin admits it: its account id and a token.
+    pub async fn platform(&self) -> (String, String) {
+        let created = self
+            .post("/api/v1/integration-clients", &self.admin_token, json!({"name": "省考试平台"}))
+            .await
+            .expect(201);
+        let (client_id, secret) =
+            (created["client_id"].as_str().expect("id"), created["client_secret"].as_str().expect("secret"));
+        (created["id"].as_str().expect("id").to_owned(), self.client_token(client_id, secret).await)
+    }
+
+    /// An integration client in `org`: the API admits them only at the province, so one
+    /// further down is written directly, to hold the role to the same jurisdiction rule.
+    /// Its account id and a token.
+    pub async fn client_in(&self, org: &str) -> (String, String) {
+        let (username, secret) = (format!("ic-{}", uuid::Uuid::new_v4().simple()), "Client-secret-2026-abcdef");
+        let mut conn = models::DbUrl::parse(&self.database_url).connect().expect("database");
+        let new = models::account::NewAccount {
+            organization_id: models::OrgId::parse(org).expect("org id"),
+            username: username.clone(),
+            display_name: "市级对接平台".into(),
+            role: exam::Role::IntegrationClient,
+            password_hash: api::auth::password::hash(secret).expect("hash"),
+            must_change_password: false,
+            created_by: None,
+        };
+        let account = models::account::create(&mut conn, new).expect("account");
+        (account.id.to_string(), self.client_token(&username, secret).await)
     }
 
     /// Creates a staff account, changes its initial password, and returns an access token.

@@ -11,6 +11,7 @@ mod crash;
 mod exams;
 mod face;
 mod helpers;
+mod integration;
 mod jurisdiction;
 mod liveness;
 mod openapi;

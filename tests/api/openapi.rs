@@ -71,6 +71,7 @@ fn every_operation_has_a_unique_operation_id_and_the_required_ones_exist() {
         "createStaffAccount",
         "listStaffAccounts",
         "createIntegrationClient",
+        "listIntegrationEvents",
     ] {
         assert!(ids.contains(&required), "operation {required} is missing");
     }

@@ -133,6 +133,12 @@ struct World {
     check_b6: String,
     /// An open liveness challenge of B6's.
     challenge_b6: String,
+    /// An integration client of B's city (its account id), reading B's events.
+    client_b: String,
+    client_b_token: String,
+    /// A webhook for `client_b` whose receiver is gone, and an event it gave up on.
+    webhook_b: String,
+    dead_letter_b: String,
 }
 
 impl World {
@@ -141,7 +147,7 @@ impl World {
         ids.extend([&self.bank_b, &self.question_b, &self.plan_b, &self.attempt_b]);
         ids.extend([&self.session_b, &self.session_b2, &self.worker_b3, &self.worker_b4, &self.worker_b5]);
         ids.extend([&self.attempt_b4, &self.attempt_b5, &self.flag_b, &self.attempt_b6, &self.check_b6]);
-        ids.push(&self.challenge_b6);
+        ids.extend([&self.challenge_b6, &self.client_b, &self.webhook_b, &self.dead_letter_b]);
         ids.extend(&self.staff_b);
         ids
     }
@@ -285,6 +291,21 @@ async fn world(app: &TestApp) -> World {
     let check_b6 = models::face_check::checks_of(&mut conn, &b6).unwrap()[0].id.clone();
     let challenge = json!({"purpose": "exam_start"});
     let challenge_b6 = post_id(app, "/api/v1/me/liveness-challenges", &worker_b6_token, challenge).await;
+    // B's platform client, and a webhook for it whose receiver is gone: B's first event
+    // becomes a dead letter after the bounded tries.
+    let (client_b, client_b_token) = app.client_in(&city_b).await;
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hook = json!({"client_id": client_b, "url": format!("http://127.0.0.1:{gone}/hook")});
+    let webhook_b = id(&app.post("/api/v1/integration-webhooks", &t, hook).await.expect(201)["webhook"]);
+    let letters = format!("/api/v1/integration-webhooks/{webhook_b}/dead-letters");
+    let started = std::time::Instant::now();
+    let dead_letter_b = loop {
+        if let Some(first) = app.get(&letters, &t).await.expect(200)["items"].get(0) {
+            break id(first);
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no dead letter for B's webhook");
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    };
     World {
         city_a,
         county_a,
@@ -327,6 +348,10 @@ async fn world(app: &TestApp) -> World {
         attempt_b6,
         check_b6,
         challenge_b6,
+        client_b,
+        client_b_token,
+        webhook_b,
+        dead_letter_b,
     }
 }
 

@@ -7,6 +7,8 @@ pub mod exam_sessions;
 pub mod face;
 pub mod health;
 pub mod integration_clients;
+pub mod integration_events;
+pub mod integration_webhooks;
 pub mod me;
 pub mod organizations;
 pub mod questions;
@@ -125,6 +127,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 resource("/integration-clients", "POST")
                     .route(web::post().to(integration_clients::create::create_integration_client)),
+            )
+            .service(
+                resource("/integration-events", "GET")
+                    .route(web::get().to(integration_events::list::list_integration_events)),
+            )
+            .service(
+                resource("/integration-webhooks", "GET, POST")
+                    .route(web::post().to(integration_webhooks::create::create_integration_webhook))
+                    .route(web::get().to(integration_webhooks::list::list_integration_webhooks)),
+            )
+            .service(
+                resource("/integration-webhooks/{id}", "PATCH")
+                    .route(web::patch().to(integration_webhooks::update::update_integration_webhook)),
+            )
+            .service(
+                resource("/integration-webhooks/{id}/dead-letters", "GET")
+                    .route(web::get().to(integration_webhooks::dead_letters::list_integration_dead_letters)),
+            )
+            .service(
+                resource("/integration-dead-letters/{id}/retry", "POST")
+                    .route(web::post().to(integration_webhooks::retry::retry_integration_dead_letter)),
             )
             .service(
                 resource("/question-banks", "GET, POST")

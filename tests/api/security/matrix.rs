@@ -59,30 +59,6 @@ async fn snapshot(app: &TestApp, w: &World) -> Value {
     Value::Object(out)
 }
 
-/// An integration client in `org`: the API admits them only at the province, so one further
-/// down is written directly, to hold the role to the same jurisdiction rule.
-async fn client_in(app: &TestApp, org: &str) -> String {
-    let (username, secret) = (format!("ic-{}", uuid::Uuid::new_v4().simple()), "Client-secret-2026-abcdef");
-    let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
-    let new = models::account::NewAccount {
-        organization_id: models::OrgId::parse(org).unwrap(),
-        username: username.clone(),
-        display_name: "市级对接平台".into(),
-        role: exam::Role::IntegrationClient,
-        password_hash: api::auth::password::hash(secret).unwrap(),
-        must_change_password: false,
-        created_by: None,
-    };
-    models::account::create(&mut conn, new).unwrap();
-    client_token(app, &username, secret).await
-}
-
-async fn client_token(app: &TestApp, client_id: &str, secret: &str) -> String {
-    let body = json!({"client_id": client_id, "client_secret": secret});
-    let tokens = app.send(Method::POST, "/api/v1/auth/client-token", None, Some(body)).await.expect(200);
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
 #[actix_web::test]
 async fn no_role_of_one_jurisdiction_reaches_another_and_a_refusal_changes_nothing() {
     let app = TestApp::spawn().await;
@@ -95,11 +71,9 @@ async fn no_role_of_one_jurisdiction_reaches_another_and_a_refusal_changes_nothi
         ("proctor (county)", app.staff(&t, &w.county_a, "proctor").await),
         ("proctor (enterprise)", app.staff(&t, &w.ent_a, "proctor").await),
         ("worker", w.worker_a_token.clone()),
-        ("integration_client (city A)", client_in(&app, &w.city_a).await),
+        ("integration_client (city A)", app.client_in(&w.city_a).await.1),
     ];
-    let created = app.post("/api/v1/integration-clients", &t, json!({"name": "省平台"})).await.expect(201);
-    let platform =
-        client_token(&app, created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap()).await;
+    let (_, platform) = app.platform().await;
 
     let ops = contract();
     let mut classes = table();
@@ -170,6 +144,8 @@ async fn no_role_of_one_jurisdiction_reaches_another_and_a_refusal_changes_nothi
                 Some(Owner::ProctorB) => &w.proctor_b_token,
                 Some(Owner::WorkerB) => &w.worker_b_token,
                 Some(Owner::WorkerB6) => &w.worker_b6_token,
+                Some(Owner::ClientB) => &w.client_b_token,
+                Some(Owner::ProvinceAdmin) => &app.admin_token,
             };
             let r = send(&app, op, c, token).await;
             assert!((200..300).contains(&r.status), "{} #{n} by its owner: {} {}", op.id, r.status, r.text);

@@ -19,6 +19,11 @@ pub(super) enum Owner {
     WorkerB,
     /// B's worker with a face check due.
     WorkerB6,
+    /// B's integration client (the platform's account for B's city).
+    ClientB,
+    /// The province admin: the one who manages the platform's webhooks, whatever subtree
+    /// they serve.
+    ProvinceAdmin,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -109,7 +114,7 @@ pub(super) enum Class {
 /// `every_operation_of_the_contract_is_classified`: add it, with its calls against B.
 pub(super) fn table() -> Vec<(&'static str, Class)> {
     use Class::{Foreign, NoForeignObject as Own};
-    use Owner::{CityB, EntB, ProctorB, WorkerB, WorkerB6};
+    use Owner::{CityB, ClientB, EntB, ProctorB, ProvinceAdmin, WorkerB, WorkerB6};
     fn staff(org: &str, role: &str) -> Call {
         call().json(json!({"organization_id": org, "username": format!("x{}", uuid::Uuid::new_v4().simple()),
                            "display_name": "越权", "role": role}))
@@ -179,6 +184,23 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
             }),
         ),
         ("createIntegrationClient", Own("names no object: the client joins the caller's own organization")),
+        (
+            "listIntegrationEvents",
+            Foreign(|_| vec![call().list().by(ClientB), call().query("after=0&limit=200".into()).list().by(ClientB)]),
+        ),
+        (
+            "createIntegrationWebhook",
+            Foreign(|w| {
+                vec![call().json(json!({"client_id": w.client_b, "url": "http://127.0.0.1:1/hook"})).by(ProvinceAdmin)]
+            }),
+        ),
+        ("listIntegrationWebhooks", Foreign(|_| vec![call().list().by(ProvinceAdmin)])),
+        (
+            "updateIntegrationWebhook",
+            Foreign(|w| vec![at(&w.webhook_b).json(json!({"active": true})).by(ProvinceAdmin)]),
+        ),
+        ("listIntegrationDeadLetters", Foreign(|w| vec![at(&w.webhook_b).by(ProvinceAdmin)])),
+        ("retryIntegrationDeadLetter", Foreign(|w| vec![at(&w.dead_letter_b).by(ProvinceAdmin)])),
         (
             "listRegistrationCodes",
             Foreign(|w| {
@@ -435,8 +457,8 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
 
 /// What the provincial platform (an integration client at the province) reads everywhere
 /// by design; everything else is refused to it.
-pub(super) const PLATFORM_READS: [&str; 5] =
-    ["listOrganizations", "getOrganization", "listWorkers", "getWorker", "getWorkerHistory"];
+pub(super) const PLATFORM_READS: [&str; 6] =
+    ["listOrganizations", "getOrganization", "listWorkers", "getWorker", "getWorkerHistory", "listIntegrationEvents"];
 
 #[test]
 fn every_operation_of_the_contract_is_classified() {

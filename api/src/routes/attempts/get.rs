@@ -21,9 +21,9 @@ pub async fn get_attempt(
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let steps = state.settings.liveness_steps;
     let view = state
-        .db(move |conn, _| {
+        .db(move |conn, cipher| {
             let (_, a) = own_attempt(conn, &me, &id)?;
-            let a = settle(conn, a, grace)?;
+            let a = settle(conn, cipher, a, grace)?;
             let plan = models::plan::rules(conn, &a.plan_id)?;
             paper(conn, &a, &plan, steps)
         })

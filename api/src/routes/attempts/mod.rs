@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use exam::bank::{Category, QuestionKind, TRUE_FALSE_OPTIONS};
 use models::attempt::{self, Attempt};
 use models::plan::Rules;
-use models::{AttemptId, DbConn, WorkerId};
+use models::{AttemptId, Cipher, DbConn, WorkerId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -168,13 +168,13 @@ pub fn own_attempt(conn: &mut DbConn, me: &AnyPrincipal, id: &str) -> Result<(Wo
 
 /// Finishes an attempt whose time ran out (plus the grace for saves in flight) the moment
 /// anyone looks at it; the sweeper does the same for attempts nobody looks at.
-pub fn settle(conn: &mut DbConn, a: Attempt, grace: chrono::Duration) -> Result<Attempt, ApiError> {
+pub fn settle(conn: &mut DbConn, cipher: &Cipher, a: Attempt, grace: chrono::Duration) -> Result<Attempt, ApiError> {
     let now = models::now();
     if a.finished || now < a.deadline + grace {
         return Ok(a);
     }
     let plan = models::plan::rules(conn, &a.plan_id)?;
-    attempt::finish(conn, &a.id, "time_up", now, &plan.blueprint)?;
+    attempt::finish(conn, cipher, &a.id, "time_up", now, &plan.blueprint)?;
     Ok(attempt::get(conn, &a.id)?)
 }
 

@@ -62,7 +62,7 @@ pub async fn list_my_exams(state: web::Data<AppState>, me: Principal) -> Result<
             let mut items = Vec::new();
             for (plan, absent) in models::plan::plans_of_worker(conn, &worker.id)? {
                 let attempt = match models::attempt::find(conn, &plan.id, &worker.id)? {
-                    Some(a) => Some(super::settle(conn, a, grace)?),
+                    Some(a) => Some(super::settle(conn, cipher, a, grace)?),
                     None => None,
                 };
                 let status = match &attempt {

@@ -114,9 +114,9 @@ pub async fn get_my_result(
 ) -> Result<web::Json<ResultResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let view = state
-        .db(move |conn, _| {
+        .db(move |conn, cipher| {
             let (_, a) = own_attempt(conn, &me, &id)?;
-            let a = settle(conn, a, grace)?;
+            let a = settle(conn, cipher, a, grace)?;
             let plan = models::plan::rules(conn, &a.plan_id)?;
             result_view(conn, &a, &plan)
         })

@@ -78,7 +78,7 @@ pub async fn save_answer(
     let steps = state.settings.liveness_steps;
     let papers = state.papers.clone();
     let result = state
-        .db(move |conn, _| {
+        .db(move |conn, cipher| {
             // The attempt, only if it is the caller's, and the question: one query.
             let (a, item) = attempt::for_save(conn, &id, &me.account_id, position)?.ok_or_else(ApiError::not_found)?;
             if papers.get(&a.id).is_none() {
@@ -92,7 +92,7 @@ pub async fn save_answer(
                 SaveOutcome::Saved(s) => Ok(result_of(s, true, a.deadline, check(conn)?)),
                 SaveOutcome::Superseded(s) => Ok(result_of(s, false, a.deadline, check(conn)?)),
                 SaveOutcome::Closed => {
-                    settle(conn, a, grace)?;
+                    settle(conn, cipher, a, grace)?;
                     Err(ApiError::new(Code::AttemptClosed))
                 }
             }

@@ -75,7 +75,7 @@ pub async fn start_attempt(
                 });
             };
             if let Some(existing) = attempt::find(conn, &plan.id, &worker.id)? {
-                let existing = settle(conn, existing, grace)?;
+                let existing = settle(conn, cipher, existing, grace)?;
                 return Ok((false, paper(conn, &existing, &plan, steps)?));
             }
             let now = models::now();

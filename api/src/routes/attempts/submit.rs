@@ -21,13 +21,13 @@ pub async fn submit_attempt(
 ) -> Result<web::Json<ResultResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let view = state
-        .db(move |conn, _| {
+        .db(move |conn, cipher| {
             let (_, a) = own_attempt(conn, &me, &id)?;
-            let a = super::settle(conn, a, grace)?;
+            let a = super::settle(conn, cipher, a, grace)?;
             let plan = models::plan::rules(conn, &a.plan_id)?;
             let a = match a.finished {
                 true => a,
-                false => match attempt::finish(conn, &a.id, "submitted", models::now(), &plan.blueprint)? {
+                false => match attempt::finish(conn, cipher, &a.id, "submitted", models::now(), &plan.blueprint)? {
                     Some(done) => {
                         tracing::info!(attempt = %done.id, score = done.score, passed = done.passed, "attempt submitted");
                         done

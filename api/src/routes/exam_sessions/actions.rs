@@ -265,12 +265,12 @@ pub async fn mark_cheating(
 ) -> Result<web::Json<ProctorActionResponse>, ApiError> {
     let why = body.0.reason;
     let action = state
-        .db(move |conn, _| {
+        .db(move |conn, cipher| {
             let id = AttemptId::parse(&id).ok_or_else(ApiError::not_found)?;
             let (a, plan, session) = attempt_in_reach(conn, &me, &id)?;
             let why = reason(&why)?;
             models::db::write_transaction(conn, |conn| {
-                let Some(before) = attempt::void(conn, &a.id, models::now())? else {
+                let Some(before) = attempt::void(conn, cipher, &a.id, models::now())? else {
                     return Err(ApiError::new(Code::AttemptVoided));
                 };
                 Ok(proctoring::record_action(

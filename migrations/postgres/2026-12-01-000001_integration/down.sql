@@ -1,0 +1,3 @@
+DROP TABLE integration_dead_letters;
+DROP TABLE integration_webhooks;
+DROP TABLE integration_events;
