@@ -65,12 +65,24 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
         .await
 }
 
-/// Sweeps every `every` until the process ends.
+/// How often the planner's statistics are brought up to date (SQLite; see
+/// [`models::db::optimize`]).
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Sweeps every `every` until the process ends; once an hour, also refreshes the
+/// planner's statistics.
 pub async fn run(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut optimized = tokio::time::Instant::now();
     loop {
         tick.tick().await;
+        if optimized.elapsed() >= OPTIMIZE_EVERY {
+            optimized = tokio::time::Instant::now();
+            if let Err(e) = state.db(|conn, _| Ok(models::db::optimize(conn)?)).await {
+                tracing::warn!(error = %e, "refreshing the planner's statistics failed");
+            }
+        }
         match sweep(&state).await {
             Ok(s) if s.finished + s.absentees + s.missed_checks + s.stale_frames > 0 => {
                 tracing::info!(

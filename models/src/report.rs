@@ -4,7 +4,10 @@
 //! million workers is summed where the data is; the API rolls enterprises up to industries,
 //! counties and cities.
 //!
-//! Written once with `?` placeholders; PostgreSQL gets them numbered.
+//! Written once with `?` placeholders; PostgreSQL gets them numbered. Each drives from the
+//! subtree's enterprises to their candidates (`exam_candidates_organization_idx`) and from
+//! a candidate to its attempt (`attempts_result_idx`), so a county reads its own rows only;
+//! on SQLite that choice needs the planner's statistics, kept by [`crate::db::optimize`].
 
 use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
@@ -114,19 +117,17 @@ pub struct LevelResults {
 pub fn results(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<LevelResults>, DbError> {
     load_dated(
         conn,
-        "SELECT r.organization_id, r.level, COUNT(*) AS examined, COALESCE(SUM(r.passed), 0) AS passed
-         FROM (
-             SELECT c.organization_id, a.worker_id, COALESCE(op.kind, p.kind) AS level,
-                    MAX(CASE WHEN a.passed THEN 1 ELSE 0 END) AS passed
-             FROM attempts a
-             JOIN exam_plans p ON p.id = a.plan_id
-             LEFT JOIN exam_plans op ON op.id = p.original_plan_id
-             JOIN exam_candidates c ON c.plan_id = a.plan_id AND c.worker_id = a.worker_id
-             JOIN organizations e ON e.id = c.organization_id
-             WHERE a.status = 'finished' AND a.started_at >= ? AND a.started_at < ? AND e.path LIKE ?
-             GROUP BY c.organization_id, a.worker_id, COALESCE(op.kind, p.kind)
-         ) r
-         GROUP BY r.organization_id, r.level",
+        "SELECT c.organization_id, COALESCE(op.kind, p.kind) AS level,
+                COUNT(DISTINCT c.worker_id) AS examined,
+                COUNT(DISTINCT CASE WHEN a.passed THEN c.worker_id END) AS passed
+         FROM organizations e
+         JOIN exam_candidates c ON c.organization_id = e.id
+         JOIN attempts a ON a.plan_id = c.plan_id AND a.worker_id = c.worker_id
+         JOIN exam_plans p ON p.id = c.plan_id
+         LEFT JOIN exam_plans op ON op.id = p.original_plan_id
+         WHERE a.status = 'finished' AND a.started_at >= ? AND a.started_at < ?
+           AND e.level = 'enterprise' AND e.path LIKE ?
+         GROUP BY c.organization_id, COALESCE(op.kind, p.kind)",
         scope,
         dates,
     )
@@ -184,7 +185,8 @@ pub struct Failure {
 
 /// Candidates of first exams opened in `dates` (any kind but makeup) in the subtree who
 /// did not pass: a finished attempt that failed or was voided, or recorded absent. One row
-/// per makeup that lists them (none: one row without makeup), by enterprise path, name.
+/// per makeup plan of the exam (none: one row), the makeup's columns empty where it does not
+/// list them; by enterprise path, name.
 pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result<Vec<Failure>, DbError> {
     load_dated(
         conn,
@@ -192,19 +194,20 @@ pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates) -> Result
                 e.id AS organization_id, e.name AS organization_name, e.path AS organization_path,
                 p.id AS plan_id, p.kind AS plan_kind, p.name AS plan_name, p.window_start,
                 a.score, a.finish_reason, c.absent,
-                mp.id AS makeup_plan_id, mp.window_end AS makeup_window_end,
+                mc.plan_id AS makeup_plan_id, mp.window_end AS makeup_window_end,
                 ma.score AS makeup_score, ma.passed AS makeup_passed,
                 ma.finish_reason AS makeup_finish_reason, mc.absent AS makeup_absent
-         FROM exam_candidates c
+         FROM organizations e
+         JOIN exam_candidates c ON c.organization_id = e.id
          JOIN exam_plans p ON p.id = c.plan_id
          JOIN workers w ON w.id = c.worker_id
-         JOIN organizations e ON e.id = c.organization_id
          LEFT JOIN attempts a ON a.plan_id = c.plan_id AND a.worker_id = c.worker_id AND a.status = 'finished'
-         LEFT JOIN (exam_candidates mc JOIN exam_plans mp ON mp.id = mc.plan_id)
-                ON mp.original_plan_id = p.id AND mc.worker_id = c.worker_id
-         LEFT JOIN attempts ma ON ma.plan_id = mc.plan_id AND ma.worker_id = c.worker_id AND ma.status = 'finished'
-         WHERE p.kind <> 'makeup' AND p.window_start >= ? AND p.window_start < ? AND e.path LIKE ?
-           AND ((a.id IS NULL AND c.absent) OR (a.id IS NOT NULL AND NOT a.passed))
+         LEFT JOIN exam_plans mp ON mp.original_plan_id = p.id
+         LEFT JOIN exam_candidates mc ON mc.plan_id = mp.id AND mc.worker_id = c.worker_id
+         LEFT JOIN attempts ma ON ma.plan_id = mc.plan_id AND ma.worker_id = mc.worker_id AND ma.status = 'finished'
+         WHERE p.kind <> 'makeup' AND p.window_start >= ? AND p.window_start < ?
+           AND e.level = 'enterprise' AND e.path LIKE ?
+           AND ((a.plan_id IS NULL AND c.absent) OR (a.plan_id IS NOT NULL AND NOT a.passed))
          ORDER BY e.path, w.name, c.worker_id, p.window_start, p.id, mp.window_end",
         scope,
         dates,
