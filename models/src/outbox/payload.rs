@@ -66,24 +66,13 @@ pub(crate) fn record_attempt(conn: &mut DbConn, cipher: &Cipher, attempt: &Attem
         (false, PlanKind::Makeup) => EventKind::MakeupGraded,
         (false, _) => EventKind::AttemptGraded,
     };
-    let first = first_result(conn, &plan, &w.id)?;
-    let (enterprise, path) = enterprise(conn, &w)?;
-    let result = ExamResult {
-        attempt_id: Some(attempt.id.to_string()),
-        worker_id: w.id.to_string(),
-        name: w.name,
-        resident_id: w.resident_id.expose().to_owned(),
-        role: w.role,
-        position: w.position,
-        enterprise,
-        plan,
-        score: attempt.score,
-        passed: attempt.passed.unwrap_or(false),
-        finish_reason: attempt.finish_reason.clone(),
-        finished_at: attempt.finished_at.map(|t| t.and_utc()),
-        remark: attempt.voided().then(|| CandidateState::Cheating.label_zh().to_owned()),
-        first,
-    };
+    let (mut result, path) = result_of(conn, w, plan)?;
+    result.attempt_id = Some(attempt.id.to_string());
+    result.score = attempt.score;
+    result.passed = attempt.passed.unwrap_or(false);
+    result.finish_reason = attempt.finish_reason.clone();
+    result.finished_at = attempt.finished_at.map(|t| t.and_utc());
+    result.remark = attempt.voided().then(|| CandidateState::Cheating.label_zh().to_owned());
     super::record(conn, cipher, kind, attempt.id.as_str(), &path, &EventData::Result(result))?;
     Ok(())
 }
@@ -98,27 +87,35 @@ pub(crate) fn record_absentees(
     let plan = plan_ref(conn, plan)?;
     for id in workers {
         let w = worker::get_unscoped(conn, cipher, id)?;
-        let first = first_result(conn, &plan, &w.id)?;
-        let (enterprise, path) = enterprise(conn, &w)?;
-        let result = ExamResult {
-            attempt_id: None,
-            worker_id: w.id.to_string(),
-            name: w.name,
-            resident_id: w.resident_id.expose().to_owned(),
-            role: w.role,
-            position: w.position,
-            enterprise,
-            plan: plan.clone(),
-            score: None,
-            passed: false,
-            finish_reason: None,
-            finished_at: None,
-            remark: Some(CandidateState::Absent.label_zh().to_owned()),
-            first,
-        };
+        let (mut result, path) = result_of(conn, w, plan.clone())?;
+        result.remark = Some(CandidateState::Absent.label_zh().to_owned());
         super::record(conn, cipher, EventKind::CandidateAbsent, id.as_str(), &path, &EventData::Result(result))?;
     }
     Ok(())
+}
+
+/// A worker's result in `plan` with nothing decided yet (no attempt, no score, not passed),
+/// the original exam's for a makeup, and the path of the worker's enterprise.
+fn result_of(conn: &mut DbConn, w: Worker, plan: PlanRef) -> Result<(ExamResult, String), DbError> {
+    let first = first_result(conn, &plan, &w.id)?;
+    let (enterprise, path) = enterprise(conn, &w)?;
+    let result = ExamResult {
+        attempt_id: None,
+        worker_id: w.id.to_string(),
+        name: w.name,
+        resident_id: w.resident_id.expose().to_owned(),
+        role: w.role,
+        position: w.position,
+        enterprise,
+        plan,
+        score: None,
+        passed: false,
+        finish_reason: None,
+        finished_at: None,
+        remark: None,
+        first,
+    };
+    Ok((result, path))
 }
 
 /// The worker's enterprise and its path.
