@@ -48,6 +48,13 @@ impl Embedding {
         self.0.iter().zip(&other.0).map(|(a, b)| a * b).sum()
     }
 
+    /// The best cosine similarity of any of `frames` with this face (`f32::MIN` for none):
+    /// how several frames of one person are held to one face, since a turned head scores
+    /// lower than a frontal one.
+    pub fn best_match<'a>(&self, frames: impl IntoIterator<Item = &'a Embedding>) -> f32 {
+        frames.into_iter().map(|f| f.cosine(self)).fold(f32::MIN, f32::max)
+    }
+
     /// Little-endian f32 bytes, for storing (encrypted) as a template.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.iter().flat_map(|v| v.to_le_bytes()).collect()

@@ -96,11 +96,11 @@ pub async fn enroll_face(
                         return Ok(Err(ApiError::new(Code::LivenessRequired).field("liveness_id")));
                     };
                     // The photo against the best of the frames, as a verification would.
-                    let best = frames
+                    let frames: Vec<::face::Embedding> = frames
                         .chunks_exact(::face::Embedding::LEN * 4)
                         .filter_map(::face::Embedding::from_bytes)
-                        .map(|f| f.cosine(embedding))
-                        .fold(f32::MIN, f32::max);
+                        .collect();
+                    let best = embedding.best_match(&frames);
                     event.score = Some(f64::from(best));
                     event.threshold = Some(f64::from(threshold));
                     if best < threshold {

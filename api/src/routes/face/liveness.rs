@@ -245,7 +245,7 @@ pub async fn submit_liveness_frames(
     // The frames must also be the enrolled worker: the best frame at the verification
     // threshold (turned heads score lower against a frontal template).
     let threshold = state.settings.face_threshold;
-    let best = enrolled.as_ref().map(|e| analysed.iter().map(|f| f.embedding.cosine(e)).fold(f32::MIN, f32::max));
+    let best = enrolled.as_ref().map(|e| e.best_match(analysed.iter().map(|f| &f.embedding)));
     if best.is_some_and(|b| b < threshold) {
         problems.push(LivenessProblem {
             code: "not_the_enrolled_face".to_owned(),
