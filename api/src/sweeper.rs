@@ -31,7 +31,7 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
     state
         .db(move |conn, cipher| {
             let mut swept = Swept::default();
-            let mut blueprints = HashMap::new();
+            let mut plans = HashMap::new();
             loop {
                 let now = models::now();
                 let due = attempt::overdue(conn, now - grace, 200)?;
@@ -40,11 +40,11 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                 }
                 let mut progressed = false;
                 for (id, plan_id) in due {
-                    let blueprint = match blueprints.get(&plan_id) {
-                        Some(b) => b,
-                        None => blueprints.entry(plan_id.clone()).or_insert(plan::rules(conn, &plan_id)?.blueprint),
+                    let rules = match plans.get(&plan_id) {
+                        Some(r) => r,
+                        None => plans.entry(plan_id.clone()).or_insert(plan::rules(conn, &plan_id)?),
                     };
-                    if attempt::finish(conn, cipher, &id, "time_up", now, blueprint)?.is_some() {
+                    if attempt::finish(conn, cipher, &id, "time_up", now, rules)?.is_some() {
                         swept.finished += 1;
                         progressed = true;
                     }

@@ -473,7 +473,7 @@ pub fn finish(
     id: &AttemptId,
     reason: &str,
     now: NaiveDateTime,
-    blueprint: &Blueprint,
+    plan: &crate::plan::Rules,
 ) -> Result<Option<Attempt>, DbError> {
     crate::db::write_transaction(conn, |conn| {
         let claimed = diesel::update(a::table.find(id.as_str()).filter(a::status.eq("in_progress")))
@@ -483,7 +483,7 @@ pub fn finish(
             return Ok(None);
         }
         crate::face_check::settle_at_finish(conn, id)?;
-        let grade = grade_of(conn, id, blueprint)?;
+        let grade = grade_of(conn, id, &plan.blueprint)?;
         diesel::update(a::table.find(id.as_str()))
             .set((
                 a::correct.eq(i32::from(grade.correct)),
@@ -492,7 +492,7 @@ pub fn finish(
             ))
             .execute(conn)?;
         let graded = get(conn, id)?;
-        crate::outbox::record_attempt(conn, cipher, &graded)?;
+        crate::outbox::record_attempt(conn, cipher, &graded, crate::outbox::plan_ref_of(plan))?;
         Ok(Some(graded))
     })
 }
@@ -540,7 +540,8 @@ pub fn void(
         }
         crate::face_check::settle_at_finish(conn, id)?;
         let voided = get(conn, id)?;
-        crate::outbox::record_attempt(conn, cipher, &voided)?;
+        let plan = crate::outbox::plan_ref(conn, &voided.plan_id)?;
+        crate::outbox::record_attempt(conn, cipher, &voided, plan)?;
         Ok(Some(Voided { was_finished: before.finished, score: before.score, passed: before.passed }))
     })
 }

@@ -334,6 +334,27 @@ impl DbConn {
     }
 }
 
+/// `?` placeholders for SQLite, `$1, $2, …` for PostgreSQL.
+pub(crate) fn placeholders(conn: &DbConn, sql: &str) -> String {
+    match conn.backend() {
+        Backend::Sqlite => sql.to_owned(),
+        Backend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

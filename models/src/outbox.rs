@@ -22,7 +22,7 @@ use exam::integration::{EventData, EventKind};
 use crate::schema::integration_events as e;
 use crate::{Cipher, DbConn, DbError, EventId, Jurisdiction};
 
-pub(crate) use payload::{record_absentees, record_attempt, record_worker, worker_record};
+pub(crate) use payload::{plan_ref, plan_ref_of, record_absentees, record_attempt, record_worker, worker_record};
 
 const PAYLOAD_CONTEXT: &str = "integration_events.payload";
 
@@ -91,14 +91,19 @@ pub fn sequence(conn: &mut DbConn, batch: i64) -> Result<usize, DbError> {
             conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})"))?;
         }
         let top: Option<i64> = e::table.select(diesel::dsl::max(e::position)).get_result(conn)?;
-        let ids: Vec<i64> =
-            e::table.filter(e::position.is_null()).order(e::id).limit(batch).select(e::id).load(conn)?;
-        let mut next = top.unwrap_or(0);
-        for id in &ids {
-            next += 1;
-            diesel::update(e::table.find(id)).set(e::position.eq(next)).execute(conn)?;
-        }
-        Ok(ids.len())
+        // One statement for the whole batch: on SQLite the write lock is held meanwhile.
+        let sql = crate::db::placeholders(
+            conn,
+            "UPDATE integration_events SET position = s.position
+             FROM (SELECT id, ? + ROW_NUMBER() OVER (ORDER BY id) AS position
+                   FROM integration_events WHERE position IS NULL ORDER BY id LIMIT ?) AS s
+             WHERE integration_events.id = s.id",
+        );
+        let n = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::BigInt, _>(top.unwrap_or(0))
+            .bind::<diesel::sql_types::BigInt, _>(batch)
+            .execute(conn)?;
+        Ok(n)
     })
 }
 

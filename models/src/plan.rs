@@ -231,6 +231,8 @@ pub struct Rules {
     pub id: PlanId,
     pub name: String,
     pub kind: PlanKind,
+    /// For a makeup, the exam it makes up.
+    pub original_plan_id: Option<PlanId>,
     pub window_start: NaiveDateTime,
     pub window_end: NaiveDateTime,
     pub blueprint: Blueprint,
@@ -243,26 +245,37 @@ pub struct Rules {
 }
 
 pub fn rules(conn: &mut DbConn, id: &PlanId) -> Result<Rules, DbError> {
-    type RulesRow = (String, String, NaiveDateTime, NaiveDateTime, String, i32, bool, bool);
-    let (name, kind, window_start, window_end, blueprint, face_checks, liveness_at_start, liveness_in_checks): RulesRow =
-        p::table
-            .find(id.as_str())
-            .select((
-                p::name,
-                p::kind,
-                p::window_start,
-                p::window_end,
-                p::blueprint,
-                p::face_checks,
-                p::liveness_at_start,
-                p::liveness_in_checks,
-            ))
-            .get_result(conn)?;
+    type RulesRow = (String, String, Option<String>, NaiveDateTime, NaiveDateTime, String, i32, bool, bool);
+    let (
+        name,
+        kind,
+        original_plan_id,
+        window_start,
+        window_end,
+        blueprint,
+        face_checks,
+        liveness_at_start,
+        liveness_in_checks,
+    ): RulesRow = p::table
+        .find(id.as_str())
+        .select((
+            p::name,
+            p::kind,
+            p::original_plan_id,
+            p::window_start,
+            p::window_end,
+            p::blueprint,
+            p::face_checks,
+            p::liveness_at_start,
+            p::liveness_in_checks,
+        ))
+        .get_result(conn)?;
     let corrupt = |what: &str| DbError::Corrupt(format!("exam_plans.{what} {id}"));
     Ok(Rules {
         id: id.clone(),
         name,
         kind: PlanKind::parse(&kind).map_err(|_| corrupt("kind"))?,
+        original_plan_id: original_plan_id.map(PlanId::from_db),
         window_start,
         window_end,
         blueprint: serde_json::from_str(&blueprint).map_err(|_| corrupt("blueprint"))?,

@@ -13,7 +13,8 @@ use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::{Backend, DbConn, DbError, Jurisdiction};
+use crate::db::placeholders;
+use crate::{DbConn, DbError, Jurisdiction};
 
 /// A span of exam dates: attempts started (and plans opened) at or after `from`, before
 /// `to`.
@@ -21,27 +22,6 @@ use crate::{Backend, DbConn, DbError, Jurisdiction};
 pub struct Dates {
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
-}
-
-/// `?` placeholders for SQLite, `$1, $2, …` for PostgreSQL.
-fn placeholders(conn: &DbConn, sql: &str) -> String {
-    match conn.backend() {
-        Backend::Sqlite => sql.to_owned(),
-        Backend::Postgres => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-    }
 }
 
 /// Runs a statement whose parameters are the dates and the subtree, in that order.

@@ -201,6 +201,25 @@ pub fn get_unscoped(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId) -> Result
     w::table.find(id.as_str()).select(Row::as_select()).get_result(conn)?.into_domain(cipher)
 }
 
+/// An enterprise's id, name, credit code and path.
+pub(crate) type EnterpriseColumns = (String, String, Option<String>, String);
+
+/// A record, wherever it is, with its enterprise, in one read (the integration outbox
+/// writes both into every event).
+pub(crate) fn get_with_enterprise(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    id: &WorkerId,
+) -> Result<(Worker, EnterpriseColumns), DbError> {
+    use crate::schema::organizations as o;
+    let (row, enterprise) = w::table
+        .inner_join(o::table)
+        .filter(w::id.eq(id.as_str()))
+        .select((Row::as_select(), (o::id, o::name, o::credit_code, o::path)))
+        .get_result::<(Row, EnterpriseColumns)>(conn)?;
+    Ok((row.into_domain(cipher)?, enterprise))
+}
+
 /// The record of this person, wherever it is (one resident ID, one record).
 pub fn find_by_resident_id(conn: &mut DbConn, cipher: &Cipher, id: &ResidentId) -> Result<Option<Worker>, DbError> {
     first(conn, cipher, w::table.filter(w::resident_id_index.eq(resident_id_index(cipher, id))).into_boxed())

@@ -370,11 +370,11 @@ async fn the_sweeper_finishes_abandoned_attempts_and_racing_finishes_grade_once(
     }
     // Four finishers race on the first attempt (as a submit, two servers' sweepers and a
     // lazy finish would): exactly one grades it.
-    let blueprint: exam::paper::Blueprint = serde_json::from_value(small_blueprint()).unwrap();
+    let rules = models::plan::rules(&mut conn, &models::PlanId::parse(&id(&plan)).unwrap()).unwrap();
     let url = app.database_url.clone();
     let racers: Vec<_> = (0..4)
         .map(|_| {
-            let (url, id, bp, cipher) = (url.clone(), attempts[0].clone(), blueprint.clone(), app.cipher());
+            let (url, id, bp, cipher) = (url.clone(), attempts[0].clone(), rules.clone(), app.cipher());
             std::thread::spawn(move || {
                 let mut conn = models::DbUrl::parse(&url).connect().unwrap();
                 models::attempt::finish(&mut conn, &cipher, &id, "time_up", models::now(), &bp).unwrap().is_some()

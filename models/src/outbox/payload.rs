@@ -7,8 +7,9 @@ use exam::plan::PlanKind;
 use exam::proctoring::CandidateState;
 
 use crate::attempt::Attempt;
-use crate::schema::{exam_candidates as c, exam_plans as p, organizations as o};
-use crate::worker::{self, Status, Worker};
+use crate::plan::Rules;
+use crate::schema::{exam_candidates as c, exam_plans as p};
+use crate::worker::{self, Status};
 use crate::{Cipher, DbConn, DbError, PlanId, WorkerId};
 
 /// The record as the platform is sent it, and the path of its enterprise.
@@ -17,8 +18,8 @@ pub(crate) fn worker_record(
     cipher: &Cipher,
     id: &WorkerId,
 ) -> Result<(WorkerRecord, String), DbError> {
-    let w = worker::get_unscoped(conn, cipher, id)?;
-    let (enterprise, path) = enterprise(conn, &w)?;
+    let (w, enterprise) = worker::get_with_enterprise(conn, cipher, id)?;
+    let (enterprise, path) = enterprise_ref(enterprise);
     let record = WorkerRecord {
         worker_id: w.id.to_string(),
         name: w.name,
@@ -56,17 +57,21 @@ pub(crate) fn record_worker(
     Ok(())
 }
 
-/// Records the result of a finished attempt: `attempt.voided` for cheating, else
-/// `makeup.graded` in a makeup, else `attempt.graded`.
-pub(crate) fn record_attempt(conn: &mut DbConn, cipher: &Cipher, attempt: &Attempt) -> Result<(), DbError> {
-    let w = worker::get_unscoped(conn, cipher, &attempt.worker_id)?;
-    let plan = plan_ref(conn, &attempt.plan_id)?;
+/// Records the result of a finished attempt of `plan`: `attempt.voided` for cheating, else
+/// `makeup.graded` in a makeup, else `attempt.graded`. One read (the worker and the
+/// enterprise) and one insert, more for a makeup: this runs in every hand-in.
+pub(crate) fn record_attempt(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    attempt: &Attempt,
+    plan: PlanRef,
+) -> Result<(), DbError> {
     let kind = match (attempt.voided(), plan.kind) {
         (true, _) => EventKind::AttemptVoided,
         (false, PlanKind::Makeup) => EventKind::MakeupGraded,
         (false, _) => EventKind::AttemptGraded,
     };
-    let (mut result, path) = result_of(conn, w, plan)?;
+    let (mut result, path) = result_of(conn, cipher, &attempt.worker_id, plan)?;
     result.attempt_id = Some(attempt.id.to_string());
     result.score = attempt.score;
     result.passed = attempt.passed.unwrap_or(false);
@@ -86,8 +91,7 @@ pub(crate) fn record_absentees(
 ) -> Result<(), DbError> {
     let plan = plan_ref(conn, plan)?;
     for id in workers {
-        let w = worker::get_unscoped(conn, cipher, id)?;
-        let (mut result, path) = result_of(conn, w, plan.clone())?;
+        let (mut result, path) = result_of(conn, cipher, id, plan.clone())?;
         result.remark = Some(CandidateState::Absent.label_zh().to_owned());
         super::record(conn, cipher, EventKind::CandidateAbsent, id.as_str(), &path, &EventData::Result(result))?;
     }
@@ -96,9 +100,15 @@ pub(crate) fn record_absentees(
 
 /// A worker's result in `plan` with nothing decided yet (no attempt, no score, not passed),
 /// the original exam's for a makeup, and the path of the worker's enterprise.
-fn result_of(conn: &mut DbConn, w: Worker, plan: PlanRef) -> Result<(ExamResult, String), DbError> {
+fn result_of(
+    conn: &mut DbConn,
+    cipher: &Cipher,
+    worker: &WorkerId,
+    plan: PlanRef,
+) -> Result<(ExamResult, String), DbError> {
+    let (w, enterprise) = worker::get_with_enterprise(conn, cipher, worker)?;
+    let (enterprise, path) = enterprise_ref(enterprise);
     let first = first_result(conn, &plan, &w.id)?;
-    let (enterprise, path) = enterprise(conn, &w)?;
     let result = ExamResult {
         attempt_id: None,
         worker_id: w.id.to_string(),
@@ -118,14 +128,22 @@ fn result_of(conn: &mut DbConn, w: Worker, plan: PlanRef) -> Result<(ExamResult,
     Ok((result, path))
 }
 
-/// The worker's enterprise and its path.
-fn enterprise(conn: &mut DbConn, w: &Worker) -> Result<(EnterpriseRef, String), DbError> {
-    let (id, name, credit_code, path): (String, String, Option<String>, String) =
-        o::table.find(w.organization_id.as_str()).select((o::id, o::name, o::credit_code, o::path)).get_result(conn)?;
-    Ok((EnterpriseRef { id, name, credit_code }, path))
+/// The enterprise as events name it, and its path.
+fn enterprise_ref((id, name, credit_code, path): worker::EnterpriseColumns) -> (EnterpriseRef, String) {
+    (EnterpriseRef { id, name, credit_code }, path)
 }
 
-fn plan_ref(conn: &mut DbConn, id: &PlanId) -> Result<PlanRef, DbError> {
+/// The plan as events name it, from the rules its caller holds already.
+pub(crate) fn plan_ref_of(rules: &Rules) -> PlanRef {
+    PlanRef {
+        id: rules.id.to_string(),
+        kind: rules.kind,
+        name: rules.name.clone(),
+        original_plan_id: rules.original_plan_id.as_ref().map(ToString::to_string),
+    }
+}
+
+pub(crate) fn plan_ref(conn: &mut DbConn, id: &PlanId) -> Result<PlanRef, DbError> {
     let (id, kind, name, original_plan_id): (String, String, String, Option<String>) =
         p::table.find(id.as_str()).select((p::id, p::kind, p::name, p::original_plan_id)).get_result(conn)?;
     let kind = PlanKind::parse(&kind).map_err(|_| DbError::Corrupt(format!("exam_plans.kind {id}")))?;

@@ -174,7 +174,7 @@ pub fn settle(conn: &mut DbConn, cipher: &Cipher, a: Attempt, grace: chrono::Dur
         return Ok(a);
     }
     let plan = models::plan::rules(conn, &a.plan_id)?;
-    attempt::finish(conn, cipher, &a.id, "time_up", now, &plan.blueprint)?;
+    attempt::finish(conn, cipher, &a.id, "time_up", now, &plan)?;
     Ok(attempt::get(conn, &a.id)?)
 }
 
