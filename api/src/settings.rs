@@ -72,6 +72,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub db_pool_size: u32,
+    /// How many of those connections starting and handing in may hold at once.
+    pub db_burst_connections: u32,
     pub jwt_secret: Option<SecretString>,
     pub data_key: Option<SecretString>,
     pub access_ttl_secs: i64,
@@ -199,6 +201,12 @@ fn flag(name: &'static str, default: bool) -> Result<bool, SettingsError> {
     }
 }
 
+/// The pool's connections that the exam-day bursts (starting, handing in) may hold at
+/// once by default: a quarter, at least one.
+pub fn default_burst_connections(pool_size: u32) -> u32 {
+    (pool_size / 4).max(1)
+}
+
 impl Settings {
     /// Reads the environment; every variable has a default.
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -213,10 +221,11 @@ impl Settings {
         let trust_forwarded_for = flag("SANDA_TRUST_FORWARDED_FOR", false)?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let face_threads = parsed("SANDA_FACE_THREADS", cores)?.max(1);
-        let settings = Self {
+        let mut settings = Self {
             bind: var("SANDA_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             database_url,
             db_pool_size: parsed("SANDA_DB_POOL_SIZE", default_pool)?,
+            db_burst_connections: 0,
             jwt_secret: var("SANDA_JWT_SECRET").map(SecretString::from),
             data_key: var("SANDA_DATA_KEY").map(SecretString::from),
             access_ttl_secs: parsed("SANDA_ACCESS_TOKEN_TTL_SECS", DEFAULT_ACCESS_TTL_SECS)?,
@@ -251,6 +260,14 @@ impl Settings {
         if settings.db_pool_size == 0 {
             return Err(SettingsError { name: "SANDA_DB_POOL_SIZE", problem: "must be at least 1".into() });
         }
+        settings.db_burst_connections =
+            parsed("SANDA_DB_BURST_CONNECTIONS", default_burst_connections(settings.db_pool_size))?;
+        if !(1..=settings.db_pool_size).contains(&settings.db_burst_connections) {
+            return Err(SettingsError {
+                name: "SANDA_DB_BURST_CONNECTIONS",
+                problem: "must be between 1 and the pool's size".into(),
+            });
+        }
         if settings.access_ttl_secs < 30 || settings.refresh_ttl_secs < settings.access_ttl_secs {
             return Err(SettingsError {
                 name: "SANDA_ACCESS_TOKEN_TTL_SECS",
@@ -258,5 +275,18 @@ impl Settings {
             });
         }
         Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_get_a_quarter_of_the_pool_by_default() {
+        assert_eq!(default_burst_connections(DEFAULT_POSTGRES_POOL), 4);
+        assert_eq!(default_burst_connections(DEFAULT_SQLITE_POOL), 2);
+        assert_eq!(default_burst_connections(3), 1);
+        assert_eq!(default_burst_connections(1), 1);
     }
 }

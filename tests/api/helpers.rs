@@ -55,6 +55,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
         data_dir: dir.to_path_buf(),
         database_url,
         db_pool_size: 4,
+        db_burst_connections: 1,
         jwt_secret: Some(SecretString::from(JWT_SECRET_B64)),
         data_key: None,
         access_ttl_secs: 900,

@@ -60,7 +60,7 @@ pub async fn start_attempt(
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let steps = state.settings.liveness_steps;
     let (created, view) = state
-        .db(move |conn, cipher| {
+        .db_burst(move |conn, cipher| {
             let worker = own_record(conn, cipher, &me)?;
             let plan = plan::rules(conn, &plan_id)?;
             let Some(absent) = candidate::candidacy(conn, &plan.id, &worker.id)? else {

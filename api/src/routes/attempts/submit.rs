@@ -21,7 +21,7 @@ pub async fn submit_attempt(
 ) -> Result<web::Json<ResultResponse>, ApiError> {
     let grace = chrono::Duration::seconds(state.settings.answer_grace_secs);
     let view = state
-        .db(move |conn, cipher| {
+        .db_burst(move |conn, cipher| {
             let (_, a) = own_attempt(conn, &me, &id)?;
             let a = super::settle(conn, cipher, a, grace)?;
             let plan = models::plan::rules(conn, &a.plan_id)?;
