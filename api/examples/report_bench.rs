@@ -185,6 +185,10 @@ struct CandidateRow {
     absent: bool,
     by: String,
     at: NaiveDateTime,
+    /// The outcome, as `models::attempt` writes it when the attempt finishes.
+    sat: Option<NaiveDateTime>,
+    result: Option<&'static str>,
+    score: Option<i32>,
 }
 struct AttemptRow {
     id: String,
@@ -267,6 +271,7 @@ fn write(conn: &mut DbConn, b: &Batch, password_hash: &str, blueprint: &str) -> 
         insert_all!(conn, c::table, b.candidates, |r| (
             (c::plan_id.eq(&r.plan), c::worker_id.eq(&r.worker), c::organization_id.eq(&r.org)),
             (c::role.eq(r.role.as_str()), c::absent.eq(r.absent), c::added_by.eq(&r.by), c::added_at.eq(r.at)),
+            (c::sat_at.eq(r.sat), c::result.eq(r.result), c::score.eq(r.score)),
         ));
         insert_all!(conn, a::table, b.attempts, |r| (
             (a::id.eq(&r.id), a::plan_id.eq(&r.plan), a::worker_id.eq(&r.worker), a::status.eq("finished")),
@@ -521,7 +526,7 @@ impl Generator {
         let span = (plan.end - plan.start).num_minutes() - 60;
         for s in sitters {
             let r: f64 = self.rng.gen();
-            out.candidates.push(CandidateRow {
+            let mut candidate = CandidateRow {
                 plan: plan.id.clone(),
                 worker: s.worker.clone(),
                 org: s.org.clone(),
@@ -529,8 +534,12 @@ impl Generator {
                 absent: r < absent,
                 by: plan.by.clone(),
                 at: plan.at,
-            });
+                sat: None,
+                result: None,
+                score: None,
+            };
             if r < absent {
+                out.candidates.push(candidate);
                 failed.push(s.clone());
                 continue;
             }
@@ -546,9 +555,18 @@ impl Generator {
                     ("submitted", Some(score), self.rng.gen_range(20..60))
                 }
             };
-            if score.is_none_or(|s| s < 80) {
+            let passed = score.is_some_and(|s| s >= i32::from(exam::paper::Blueprint::default().pass_mark));
+            if !passed {
                 failed.push(s.clone());
             }
+            candidate.sat = Some(started);
+            candidate.score = score;
+            candidate.result = Some(match (reason, passed) {
+                ("cheating", _) => "cheating",
+                (_, true) => "passed",
+                (_, false) => "failed",
+            });
+            out.candidates.push(candidate);
             let seed = self.rng.gen::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
             out.attempts.push(AttemptRow {
                 id: AttemptId::new().to_string(),

@@ -492,9 +492,25 @@ pub fn finish(
             ))
             .execute(conn)?;
         let graded = get(conn, id)?;
+        record_on_candidate(conn, &graded)?;
         crate::outbox::record_attempt(conn, cipher, &graded, crate::outbox::plan_ref_of(plan))?;
         Ok(Some(graded))
     })
+}
+
+/// Writes a finished attempt's outcome onto its candidate row, where the reports count it
+/// (see the migration `candidate_results`).
+fn record_on_candidate(conn: &mut DbConn, a: &Attempt) -> Result<(), DbError> {
+    use crate::schema::exam_candidates as c;
+    let result = match (a.voided(), a.passed) {
+        (true, _) => "cheating",
+        (false, Some(true)) => "passed",
+        (false, _) => "failed",
+    };
+    diesel::update(c::table.find((a.plan_id.as_str(), a.worker_id.as_str())))
+        .set((c::sat_at.eq(a.started_at), c::result.eq(result), c::score.eq(a.score)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// What voiding for cheating replaced.
@@ -540,6 +556,7 @@ pub fn void(
         }
         crate::face_check::settle_at_finish(conn, id)?;
         let voided = get(conn, id)?;
+        record_on_candidate(conn, &voided)?;
         let plan = crate::outbox::plan_ref(conn, &voided.plan_id)?;
         crate::outbox::record_attempt(conn, cipher, &voided, plan)?;
         Ok(Some(Voided { was_finished: before.finished, score: before.score, passed: before.passed }))

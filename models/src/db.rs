@@ -216,13 +216,26 @@ pub fn optimize(conn: &mut DbConn) -> Result<(), DbError> {
 pub type DbPool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// How long a pooled SQLite connection is used before it is replaced (opening one takes
+/// well under a millisecond).
+const SQLITE_CONNECTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// r2d2's default.
+const POSTGRES_CONNECTION_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
 /// Builds a pool; `max_size` connections at most, waiting `timeout` for a free one.
 pub fn pool(url: &DbUrl, max_size: u32, timeout: Duration) -> Result<DbPool, DbError> {
-    if let DbUrl::Sqlite(path) = url {
-        use_wal(path)?;
-    }
+    let lifetime = match url {
+        DbUrl::Sqlite(path) => {
+            use_wal(path)?;
+            // A SQLite connection reads the planner's statistics when it loads the schema,
+            // so those that `optimize` refreshes reach the others only as they are renewed.
+            SQLITE_CONNECTION_LIFETIME
+        }
+        DbUrl::Postgres(_) => POSTGRES_CONNECTION_LIFETIME,
+    };
     r2d2::Pool::builder()
         .max_size(max_size)
+        .max_lifetime(Some(lifetime))
         // No `SELECT 1` before every use: see `Pooled`.
         .test_on_check_out(false)
         .connection_timeout(timeout)

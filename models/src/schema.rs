@@ -348,6 +348,9 @@ diesel::table! {
         manual_identity_at -> Nullable<Timestamp>,
         manual_identity_by -> Nullable<Text>,
         manual_identity_used_at -> Nullable<Timestamp>,
+        sat_at -> Nullable<Timestamp>,
+        result -> Nullable<Text>,
+        score -> Nullable<Integer>,
     }
 }
 

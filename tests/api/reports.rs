@@ -304,6 +304,59 @@ async fn a_countys_reports_count_every_outcome_once() {
         .any(|r| r.get(1).is_some_and(|c| c == "兰山区应急管理局") && r.get(5).is_some_and(|c| c == "100.0%")));
 }
 
+/// Reverts the migrations down to and including `version`, then migrates again.
+fn redo_migrations_since(conn: &mut models::DbConn, version: &str) {
+    use diesel_migrations::MigrationHarness;
+    let version = version.replace('-', "");
+    loop {
+        let reverted = match conn {
+            models::DbConn::Sqlite(c) => c.revert_last_migration(models::db::SQLITE_MIGRATIONS),
+            models::DbConn::Postgres(c) => c.revert_last_migration(models::db::POSTGRES_MIGRATIONS),
+        }
+        .expect("revert")
+        .to_string()
+        .replace('-', "");
+        if reverted == version {
+            break;
+        }
+    }
+    models::db::migrate(conn).expect("migrate again");
+}
+
+/// The reports count the outcomes kept on the candidate rows; the migration that added
+/// them fills them in for exams finished before it, so an upgraded server reports the
+/// same as before.
+#[actix_web::test]
+async fn outcomes_of_exams_finished_before_the_upgrade_are_still_counted() {
+    let app = &TestApp::spawn().await;
+    let (s, _) = crate::exams::site_with(app, &crate::exams::synthetic_bank(45)).await;
+    let (_, zhang, _) = worker(app, &s.ent_admin, &s.ent, "张三", "other_staff", "操作工").await;
+    let (_, wang, _) = worker(app, &s.ent_admin, &s.ent, "王五", "principal", "总经理").await;
+    let (_, zhao, _) = worker(app, &s.ent_admin, &s.ent, "赵六", "other_staff", "营业员").await;
+    let plan = all_staff_plan(app, &s.ent_admin, &s.ent, &s.bank).await;
+    sit(app, &zhang, &plan, true).await;
+    sit(app, &wang, &plan, false).await;
+    let paper = start(app, &zhao, &plan).await;
+    app.post(&format!("/api/v1/attempts/{}/cheating", id(&paper)), &s.ent_admin, json!({"reason": "夹带资料"}))
+        .await
+        .expect(200);
+    let reports = || async {
+        let q = format!("organization_id={}", s.county);
+        let summary = app.get(&format!("/api/v1/reports/execution-summary?{q}"), &app.admin_token).await.expect(200);
+        let failures = app.get(&format!("/api/v1/reports/failures?{q}"), &app.admin_token).await.expect(200);
+        let coverage = app.get(&format!("/api/v1/reports/coverage?{q}"), &app.admin_token).await.expect(200);
+        (summary["rows"][12].clone(), failures["items"].clone(), coverage["plans"].clone())
+    };
+    let before = reports().await;
+    assert_eq!(before.0["enterprise_exam"], json!({"examined": 3, "passed": 1, "failed": 2}), "{before:?}");
+    assert_eq!(before.1.as_array().unwrap().len(), 2, "{before:?}");
+    assert_eq!((before.2[0]["sat"].as_i64(), before.2[0]["cheating"].as_i64()), (Some(3), Some(1)));
+
+    let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
+    redo_migrations_since(&mut conn, "2026-12-02-000001");
+    assert_eq!(reports().await, before);
+}
+
 #[actix_web::test]
 async fn reports_stay_inside_the_callers_jurisdiction() {
     let app = &TestApp::spawn().await;

@@ -3,6 +3,7 @@
 //! county, city or enterprise, and per plan.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +12,7 @@ use exam::report::{Cell, Footer, Sheet};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{gather, workbook, xlsx, Asked, Bureaus};
+use super::{context_of, read, workbook, xlsx, Asked, Bureaus};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
@@ -151,83 +152,91 @@ pub async fn report_coverage(
     let CoverageQuery { organization_id, group_by, from, to, format } = query.0;
     let group_by = group_by.unwrap_or_default();
     let asked = Asked { organization_id, from, to, reviewer: None };
-    let (ctx, (rows, plans)) = gather(&state, me.0, asked, move |conn, _, ctx| {
-        let bureaus = Bureaus::load(conn, &ctx.scope)?;
-        let enterprises = models::report::enterprises(conn, &ctx.scope)?;
-        let results = models::report::results(conn, &ctx.scope, ctx.dates)?;
-        // Each enterprise's group: itself, or the county or city above it.
-        let mut groups: BTreeMap<(String, Option<String>), CoverageRow> = BTreeMap::new();
-        let mut group_of = std::collections::HashMap::new();
-        for e in &enterprises {
-            let (id, name) = match group_by {
-                CoverageGroup::Enterprise => (Some(e.id.as_str()), e.name.as_str()),
-                CoverageGroup::County => {
-                    bureaus.above(&e.path, "county").map_or((None, "（未归属区县）"), |(i, n)| (Some(i), n))
-                }
-                CoverageGroup::City => {
-                    bureaus.above(&e.path, "city").map_or((None, "（未归属市）"), |(i, n)| (Some(i), n))
-                }
-            };
-            let key = (name.to_owned(), id.map(str::to_owned));
-            group_of.insert(e.id.as_str(), key.clone());
-            let row = groups.entry(key).or_default();
-            row.enterprises += 1;
-            row.workers += e.workers;
-            row.face_enrolled += e.face_enrolled;
-            row.verified += e.verified;
-        }
-        for r in &results {
-            if let Some(row) = group_of.get(r.organization_id.as_str()).and_then(|k| groups.get_mut(k)) {
-                row.examined += r.examined;
-                row.passed += r.passed;
+    let format = format.unwrap_or_default();
+    let ctx = context_of(&state, me.0, asked).await?;
+    // The exams' progress goes into the JSON only.
+    let with_plans = matches!(format, ExportFormat::Json);
+    let ((bureaus, enterprises), results, plans) = tokio::try_join!(
+        read(&state, &ctx, |conn, ctx| {
+            Ok((Bureaus::load(conn, &ctx.scope)?, models::report::enterprises(conn, &ctx.scope)?))
+        }),
+        read(&state, &ctx, |conn, ctx| Ok(models::report::results(conn, &ctx.scope, ctx.dates)?)),
+        read(&state, &ctx, move |conn, ctx| match with_plans {
+            true => Ok(models::report::plans(conn, &ctx.scope, ctx.dates)?),
+            false => Ok(Vec::new()),
+        }),
+    )?;
+    // Each enterprise's group: itself, or the county or city above it.
+    let mut groups: BTreeMap<(String, Option<String>), CoverageRow> = BTreeMap::new();
+    let mut group_of = std::collections::HashMap::new();
+    for e in &enterprises {
+        let (id, name) = match group_by {
+            CoverageGroup::Enterprise => (Some(e.id.as_str()), e.name.as_str()),
+            CoverageGroup::County => {
+                bureaus.above(&e.path, "county").map_or((None, "（未归属区县）"), |(i, n)| (Some(i), n))
             }
+            CoverageGroup::City => {
+                bureaus.above(&e.path, "city").map_or((None, "（未归属市）"), |(i, n)| (Some(i), n))
+            }
+        };
+        let key = (name.to_owned(), id.map(str::to_owned));
+        group_of.insert(e.id.as_str(), key.clone());
+        let row = groups.entry(key).or_default();
+        row.enterprises += 1;
+        row.workers += e.workers;
+        row.face_enrolled += e.face_enrolled;
+        row.verified += e.verified;
+    }
+    for r in &results {
+        if let Some(row) = group_of.get(r.organization_id.as_str()).and_then(|k| groups.get_mut(k)) {
+            row.examined += r.examined;
+            row.passed += r.passed;
         }
-        let mut total = CoverageRow { name: "合计".to_owned(), ..CoverageRow::default() };
-        let mut rows: Vec<CoverageRow> = groups
-            .into_iter()
-            .map(|((name, id), mut row)| {
-                total.enterprises += row.enterprises;
-                total.workers += row.workers;
-                total.face_enrolled += row.face_enrolled;
-                total.verified += row.verified;
-                total.examined += row.examined;
-                total.passed += row.passed;
-                row.name = name;
-                row.organization_id = id;
-                row
+    }
+    let mut total = CoverageRow { name: "合计".to_owned(), ..CoverageRow::default() };
+    let mut rows: Vec<CoverageRow> = groups
+        .into_iter()
+        .map(|((name, id), mut row)| {
+            total.enterprises += row.enterprises;
+            total.workers += row.workers;
+            total.face_enrolled += row.face_enrolled;
+            total.verified += row.verified;
+            total.examined += row.examined;
+            total.passed += row.passed;
+            row.name = name;
+            row.organization_id = id;
+            row
+        })
+        .collect();
+    rows.push(total);
+    for row in &mut rows {
+        row.face_enrolled_rate = rate(row.face_enrolled, row.workers);
+        row.verified_rate = rate(row.verified, row.workers);
+        row.pass_rate = rate(row.passed, row.examined);
+    }
+    let plans: Vec<PlanProgress> = plans
+        .into_iter()
+        .filter_map(|p| {
+            Some(PlanProgress {
+                kind: PlanKind::parse(&p.kind).ok()?,
+                sat_rate: rate(p.sat, p.candidates),
+                pass_rate: rate(p.passed, p.sat),
+                plan_id: p.plan_id,
+                name: p.name,
+                window_start: p.window_start.and_utc(),
+                window_end: p.window_end.and_utc(),
+                candidates: p.candidates,
+                sat: p.sat,
+                passed: p.passed,
+                absent: p.absent,
+                cheating: p.cheating,
             })
-            .collect();
-        rows.push(total);
-        for row in &mut rows {
-            row.face_enrolled_rate = rate(row.face_enrolled, row.workers);
-            row.verified_rate = rate(row.verified, row.workers);
-            row.pass_rate = rate(row.passed, row.examined);
-        }
-        let plans = models::report::plans(conn, &ctx.scope, ctx.dates)?
-            .into_iter()
-            .filter_map(|p| {
-                Some(PlanProgress {
-                    kind: PlanKind::parse(&p.kind).ok()?,
-                    sat_rate: rate(p.sat, p.candidates),
-                    pass_rate: rate(p.passed, p.sat),
-                    plan_id: p.plan_id,
-                    name: p.name,
-                    window_start: p.window_start.and_utc(),
-                    window_end: p.window_end.and_utc(),
-                    candidates: p.candidates,
-                    sat: p.sat,
-                    passed: p.passed,
-                    absent: p.absent,
-                    cheating: p.cheating,
-                })
-            })
-            .collect();
-        Ok((rows, plans))
-    })
-    .await?;
+        })
+        .collect();
+    let ctx = Arc::unwrap_or_clone(ctx);
     let title = format!("{}“三大”工作进度统计表", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, rows = rows.len(), "coverage reported");
-    match format.unwrap_or_default() {
+    match format {
         ExportFormat::Json => Ok(HttpResponse::Ok().json(CoverageReport {
             title,
             organization_id: ctx.org.id.to_string(),

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use exam::plan::PlanKind;
 use exam::report::{person_type, Cell, Footer, Outcome, Sheet};
 use exam::WorkerRole;
-use models::report::Failure;
+use models::report::{Failure, Whom};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -97,10 +97,14 @@ fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Vec<(FailureLine, Vec<u8>)> {
     out
 }
 
-/// The lines of 附件4 for a report's context, each with the sealed ID number.
-fn failure_lines(conn: &mut models::DbConn, ctx: &Context) -> Result<Vec<(FailureLine, Vec<u8>)>, ApiError> {
+/// The lines of 附件4 for a report's context naming `whom`, each with the sealed ID number.
+fn failure_lines(
+    conn: &mut models::DbConn,
+    ctx: &Context,
+    whom: Whom,
+) -> Result<Vec<(FailureLine, Vec<u8>)>, ApiError> {
     let bureaus = Bureaus::load(conn, &ctx.scope)?;
-    Ok(lines(models::report::failures(conn, &ctx.scope, ctx.dates)?, &bureaus))
+    Ok(lines(models::report::failures(conn, &ctx.scope, ctx.dates, whom)?, &bureaus))
 }
 
 const FAILURE_HEADERS: [&str; 8] =
@@ -127,7 +131,7 @@ pub async fn report_failures(
     me.require(|r| r.may_view_reports())?;
     let (asked, format) = query.0.split();
     let (ctx, lines) = gather(&state, me.0, asked, |conn, _, ctx| {
-        Ok(failure_lines(conn, ctx)?.into_iter().map(|(l, _)| l).collect::<Vec<_>>())
+        Ok(failure_lines(conn, ctx, Whom::Everyone)?.into_iter().map(|(l, _)| l).collect::<Vec<_>>())
     })
     .await?;
     let title = format!("{}“大考试”不及格人员名单", ctx.org.name);
@@ -221,8 +225,8 @@ pub async fn report_publication_list(
     let (asked, format) = query.0.split();
     let (ctx, items) = gather(&state, me.0, asked, |conn, cipher, ctx| {
         let mut items = Vec::new();
-        for (l, sealed) in failure_lines(conn, ctx)? {
-            if l.role != WorkerRole::Principal || l.passed_makeup {
+        for (l, sealed) in failure_lines(conn, ctx, Whom::Principals)? {
+            if l.passed_makeup {
                 continue;
             }
             items.push(PublicationLine {

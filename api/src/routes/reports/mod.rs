@@ -8,6 +8,7 @@ pub mod failures;
 pub mod summary;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -26,7 +27,7 @@ use crate::state::AppState;
 const CHINA_OFFSET_HOURS: i64 = 8;
 
 /// What a report is about: the organization, its subtree, the dates, the footer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Context {
     pub org: Organization,
     pub scope: Jurisdiction,
@@ -115,12 +116,33 @@ where
 {
     state
         .db(move |conn, cipher| {
-            let Asked { organization_id, from, to, reviewer } = asked;
-            let ctx = context(conn, cipher, &me, organization_id.as_deref(), from, to, reviewer)?;
+            let ctx = checked(conn, cipher, &me, asked)?;
             let out = build(conn, cipher, &ctx)?;
             Ok((ctx, out))
         })
         .await
+}
+
+/// The report's [`Context`], checked, for reads that then run side by side ([`read`]).
+pub async fn context_of(state: &AppState, me: AnyPrincipal, asked: Asked) -> Result<Arc<Context>, ApiError> {
+    state.db(move |conn, cipher| Ok(Arc::new(checked(conn, cipher, &me, asked)?))).await
+}
+
+/// One of a report's reads, on a pooled connection of its own: the independent reads of a
+/// province's report (a million workers counted by enterprise, a million candidates by
+/// level, tens of thousands of exams) then use every core instead of one after the other.
+pub async fn read<T, F>(state: &AppState, ctx: &Arc<Context>, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &Context) -> Result<T, ApiError> + Send + 'static,
+{
+    let ctx = Arc::clone(ctx);
+    state.db(move |conn, _| f(conn, &ctx)).await
+}
+
+fn checked(conn: &mut DbConn, cipher: &models::Cipher, me: &AnyPrincipal, asked: Asked) -> Result<Context, ApiError> {
+    let Asked { organization_id, from, to, reviewer } = asked;
+    context(conn, cipher, me, organization_id.as_deref(), from, to, reviewer)
 }
 
 /// The cities and counties above each enterprise, from their paths.

@@ -1,6 +1,7 @@
 //! 附件3 执行情况汇总表.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
@@ -10,7 +11,7 @@ use exam::report::{self, Footer, Sheet, SummaryRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{gather, workbook, xlsx, Asked};
+use super::{context_of, read, workbook, xlsx, Asked};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
@@ -76,23 +77,23 @@ pub async fn report_execution_summary(
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_view_reports())?;
     let (asked, format) = query.0.split();
-    let (ctx, rows) = gather(&state, me.0, asked, |conn, _, ctx| {
-        let enterprises = models::report::enterprises(conn, &ctx.scope)?;
-        let results = models::report::results(conn, &ctx.scope, ctx.dates)?;
-        let industry_of: HashMap<&str, Option<Industry>> = enterprises
-            .iter()
-            .map(|e| (e.id.as_str(), e.industry.as_deref().and_then(|i| Industry::parse(i).ok())))
-            .collect();
-        let rows = report::summary_rows(
-            enterprises.iter().map(|e| (industry_of[e.id.as_str()], e.workers)),
-            results.iter().filter_map(|r| {
-                let kind = PlanKind::parse(&r.level).ok()?;
-                Some((industry_of.get(r.organization_id.as_str()).copied().flatten(), kind, r.examined, r.passed))
-            }),
-        );
-        Ok(rows)
-    })
-    .await?;
+    let ctx = context_of(&state, me.0, asked).await?;
+    let (enterprises, results) = tokio::try_join!(
+        read(&state, &ctx, |conn, ctx| Ok(models::report::enterprises(conn, &ctx.scope)?)),
+        read(&state, &ctx, |conn, ctx| Ok(models::report::results(conn, &ctx.scope, ctx.dates)?)),
+    )?;
+    let industry_of: HashMap<&str, Option<Industry>> = enterprises
+        .iter()
+        .map(|e| (e.id.as_str(), e.industry.as_deref().and_then(|i| Industry::parse(i).ok())))
+        .collect();
+    let rows = report::summary_rows(
+        enterprises.iter().map(|e| (industry_of[e.id.as_str()], e.workers)),
+        results.iter().filter_map(|r| {
+            let kind = PlanKind::parse(&r.level).ok()?;
+            Some((industry_of.get(r.organization_id.as_str()).copied().flatten(), kind, r.examined, r.passed))
+        }),
+    );
+    let ctx = Arc::unwrap_or_clone(ctx);
     let title = format!("{}“大学习、大培训、大考试”执行情况汇总表", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, "execution summary reported");
     match format.unwrap_or_default() {
