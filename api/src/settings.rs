@@ -113,6 +113,9 @@ pub struct DeliverySettings {
     pub max_tries: i32,
     pub max_age_secs: i64,
     pub lease_secs: i64,
+    /// PEM certificates of the certificate authorities trusted besides the public ones, for
+    /// a platform whose server certificate a government CA issued.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for DeliverySettings {
@@ -125,6 +128,7 @@ impl Default for DeliverySettings {
             max_tries: DEFAULT_DELIVERY_MAX_TRIES,
             max_age_secs: DEFAULT_DELIVERY_MAX_AGE_SECS,
             lease_secs: DEFAULT_DELIVERY_LEASE_SECS,
+            ca_file: None,
         }
     }
 }
@@ -139,6 +143,7 @@ impl DeliverySettings {
             max_tries: parsed("SANDA_DELIVERY_MAX_TRIES", DEFAULT_DELIVERY_MAX_TRIES)?,
             max_age_secs: parsed("SANDA_DELIVERY_MAX_AGE_SECS", DEFAULT_DELIVERY_MAX_AGE_SECS)?,
             lease_secs: parsed("SANDA_DELIVERY_LEASE_SECS", DEFAULT_DELIVERY_LEASE_SECS)?,
+            ca_file: var("SANDA_DELIVERY_CA_FILE").map(PathBuf::from),
         };
         d.check()?;
         Ok(d)
@@ -162,6 +167,10 @@ impl DeliverySettings {
         // A lease renewed before each request must outlast the request.
         if self.lease_secs.saturating_mul(1000) < 2 * i64::try_from(self.timeout_ms).unwrap_or(i64::MAX) {
             return bad("SANDA_DELIVERY_LEASE_SECS", "must be at least twice SANDA_DELIVERY_TIMEOUT_MS");
+        }
+        if let Some(path) = &self.ca_file {
+            crate::delivery::trusted_roots(path)
+                .map_err(|problem| SettingsError { name: "SANDA_DELIVERY_CA_FILE", problem })?;
         }
         Ok(())
     }
@@ -288,5 +297,19 @@ mod tests {
         assert_eq!(default_burst_connections(DEFAULT_SQLITE_POOL), 2);
         assert_eq!(default_burst_connections(3), 1);
         assert_eq!(default_burst_connections(1), 1);
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_stops_the_server_at_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("missing.pem");
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate").expect("write");
+        for path in [missing, garbage] {
+            let d = DeliverySettings { ca_file: Some(path), ..DeliverySettings::default() };
+            let refused = d.check().expect_err("refused");
+            assert_eq!(refused.name, "SANDA_DELIVERY_CA_FILE");
+        }
+        assert!(DeliverySettings::default().check().is_ok());
     }
 }

@@ -86,6 +86,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
             max_tries: 3,
             max_age_secs: 3600,
             lease_secs: 5,
+            ca_file: None,
         },
     }
 }

@@ -3,12 +3,14 @@
 //! client's subtree, and pushed to signed webhooks. `push`: a real receiver that checks
 //! every signature, fails and recovers, gets duplicates; dead letters and their retry.
 //! `restart`: the server is killed mid-delivery and another delivers the rest. `sequencer`:
-//! positions are gapless and no reader skips an event that commits late.
+//! positions are gapless and no reader skips an event that commits late. `tls`: a platform
+//! on a private CA's certificate, reached once `SANDA_DELIVERY_CA_FILE` trusts it.
 
 mod push;
 mod receiver;
 mod restart;
 mod sequencer;
+mod tls;
 
 use std::time::{Duration, Instant};
 

@@ -59,16 +59,23 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(state: AppState) -> Result<Self, reqwest::Error> {
+    pub fn new(state: AppState) -> Result<Self, String> {
         let d = &state.settings.delivery;
         let timeout = Duration::from_millis(d.timeout_ms);
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if let Some(path) = &d.ca_file {
+            for root in trusted_roots(path)? {
+                http = http.add_root_certificate(root);
+            }
+        }
+        let http = http
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             // A redirect is a failure to fix at the receiver, not a place to send personal data.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("sanda/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Self { state, http, owner: uuid::Uuid::new_v4().to_string() })
     }
 
@@ -276,7 +283,9 @@ impl Worker {
                 if e.is_timeout() {
                     "timed out".to_owned()
                 } else if e.is_connect() {
-                    "could not connect".to_owned()
+                    // The innermost cause tells a refused connection from an untrusted
+                    // certificate (then SANDA_DELIVERY_CA_FILE may be what is missing).
+                    format!("could not connect: {}", innermost(&e))
                 } else {
                     "request failed".to_owned()
                 }
@@ -295,6 +304,27 @@ enum Step {
     DeadLettered,
     Failed,
     LeaseLost,
+}
+
+/// The last error in `e`'s chain of sources.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// The certificates in a PEM file (`SANDA_DELIVERY_CA_FILE`), trusted besides the public
+/// roots; why not, if the file cannot be read or holds none.
+pub fn trusted_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{} is not a PEM certificate bundle: {e}", path.display()))?;
+    if roots.is_empty() {
+        return Err(format!("{} holds no PEM certificate", path.display()));
+    }
+    Ok(roots)
 }
 
 /// Delivers every `every` until the process ends.

@@ -77,7 +77,7 @@ pub struct WebhookResponse {
     /// Failed tries of the next event so far, and when it is tried again.
     pub tries: i32,
     pub next_try_at: Option<DateTime<Utc>>,
-    /// Why the last try failed (`HTTP 503`, `timed out`, `could not connect`, …).
+    /// Why the last try failed (`HTTP 503`, `timed out`, `could not connect: ` and the cause, such as an untrusted certificate, …).
     pub last_error: Option<String>,
     pub last_delivered_at: Option<DateTime<Utc>>,
     /// Dead letters not delivered since.
