@@ -8,7 +8,7 @@ use exam::proctoring::CandidateState;
 
 use crate::attempt::Attempt;
 use crate::plan::Rules;
-use crate::schema::{exam_candidates as c, exam_plans as p};
+use crate::schema::exam_candidates as c;
 use crate::worker::{self, Status};
 use crate::{Cipher, DbConn, DbError, PlanId, WorkerId};
 
@@ -143,11 +143,9 @@ pub(crate) fn plan_ref_of(rules: &Rules) -> PlanRef {
     }
 }
 
+/// The plan as events name it, read.
 pub(crate) fn plan_ref(conn: &mut DbConn, id: &PlanId) -> Result<PlanRef, DbError> {
-    let (id, kind, name, original_plan_id): (String, String, String, Option<String>) =
-        p::table.find(id.as_str()).select((p::id, p::kind, p::name, p::original_plan_id)).get_result(conn)?;
-    let kind = PlanKind::parse(&kind).map_err(|_| DbError::Corrupt(format!("exam_plans.kind {id}")))?;
-    Ok(PlanRef { id, kind, name, original_plan_id })
+    Ok(plan_ref_of(&crate::plan::rules(conn, id)?))
 }
 
 /// For a makeup, the worker's result in the original exam: its attempt's, or 缺考.
