@@ -115,10 +115,42 @@ pub fn options() -> Options {
     Options { demo: false, face_engine: Some(engine()) }
 }
 
+/// Drops, once per run, the databases that earlier runs of the suite left behind (named
+/// after a process that is gone): every test creates one and keeps it for a post-mortem,
+/// and a developer's PostgreSQL would otherwise fill up by a gigabyte a run.
+fn drop_leftover_databases(base: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+
+    #[derive(diesel::QueryableByName)]
+    struct Database {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut conn) = diesel::PgConnection::establish(base) else { return };
+        let Ok(databases) = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'sanda\\_t\\_%'")
+            .load::<Database>(&mut conn)
+        else {
+            return;
+        };
+        for Database { datname } in databases {
+            let pid = datname.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+            let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+            if pid.is_some() && !alive {
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)")).ok();
+            }
+        }
+    });
+}
+
 /// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
 pub fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(base) => {
+            drop_leftover_databases(&base);
             let name = format!("sanda_t_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
             models::db::create_postgres_database(&base, &name).expect("create test database");
             let (prefix, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL needs a database path");
