@@ -7,6 +7,7 @@
 //! | `SANDA_DATA_DIR` | `./data` | the SQLite file, generated keys, anything kept on disk |
 //! | `DATABASE_URL` | `sqlite://<data dir>/sanda.db` | `postgres://…` selects PostgreSQL |
 //! | `SANDA_DB_POOL_SIZE` | 8 (SQLite), 16 (PostgreSQL) | connections per server |
+//! | `SANDA_DB_BURST_CONNECTIONS` | a quarter of the pool | connections that starting and handing in may hold at once |
 //! | `SANDA_JWT_SECRET` | generated into `<data dir>/keys/jwt.key` | signs access tokens; the same on every server |
 //! | `SANDA_DATA_KEY` | generated into `<data dir>/keys/data.key` | base64 of 32 bytes; encrypts personal data at rest |
 //! | `SANDA_ACCESS_TOKEN_TTL_SECS` | 900 | lifetime of an access token |
@@ -33,6 +34,7 @@
 //! | `SANDA_DELIVERY_MAX_TRIES` | `30` | failed tries after which an event becomes a dead letter and delivery goes on |
 //! | `SANDA_DELIVERY_MAX_AGE_SECS` | `864000` (10 days) | an event older than this becomes a dead letter at its first failed try |
 //! | `SANDA_DELIVERY_LEASE_SECS` | `60` | how long a server holds a webhook's delivery without renewing it (at least twice the timeout) |
+//! | `SANDA_DELIVERY_CA_FILE` | none | PEM certificates of CAs trusted for webhooks besides the public ones |
 //! | `LOG_FORMAT` | `text` | `json` for one JSON object per line |
 //! | `RUST_LOG` | `info` | log filter |
 

@@ -48,9 +48,9 @@ impl AppState {
 
     /// [`AppState::db`] for work that arrives in bursts on exam day, thousands in the same
     /// seconds: starting an exam (a paper drawn and written) and handing it in (graded, its
-    /// result written to the outbox). At most `db_burst_connections` of them (a quarter of the pool by default) run at once, so
-    /// the answer saves of everyone still writing keep the rest of the pool, and the burst
-    /// queues here instead of in front of them.
+    /// result written to the outbox). At most `db_burst_connections` of them (a quarter of
+    /// the pool by default) run at once, so the answer saves of everyone still writing keep
+    /// the rest of the pool, and the burst queues here instead of in front of them.
     pub async fn db_burst<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn, &Cipher) -> Result<T, ApiError> + Send + 'static,
