@@ -20,6 +20,18 @@ use serde_json::{json, Value};
 use crate::exams::{key_of, open_plan, site, start, window};
 use crate::helpers::TestApp;
 
+/// A server that delivers every 100 ms and retries after 100, 200, 400, 400 … ms, with
+/// `tweak` applied to its delivery settings.
+pub async fn fast_delivery(tweak: impl FnOnce(&mut api::settings::DeliverySettings)) -> TestApp {
+    TestApp::spawn_with(|s| {
+        s.delivery.interval_ms = 100;
+        s.delivery.backoff_ms = 100;
+        s.delivery.backoff_max_ms = 400;
+        tweak(&mut s.delivery);
+    })
+    .await
+}
+
 /// Every event `token` may read, from the first, `limit` per page; checks that pages follow
 /// on from each other.
 pub async fn pull_all(app: &TestApp, token: &str, limit: i64) -> Vec<Value> {

@@ -5,19 +5,13 @@
 use serde_json::{json, Value};
 
 use super::receiver::{self, Inbox, Shared};
-use super::{pull_all, wait_until};
+use super::{fast_delivery, pull_all, wait_until};
 use crate::exams::{open_plan, site, start};
 use crate::helpers::TestApp;
 
-/// A server that delivers every 100 ms and retries after 100, 200, 400, 400 … ms.
+/// A server that delivers fast and gives up after `max_tries`.
 async fn fast_app(max_tries: i32) -> TestApp {
-    TestApp::spawn_with(|s| {
-        s.delivery.interval_ms = 100;
-        s.delivery.backoff_ms = 100;
-        s.delivery.backoff_max_ms = 400;
-        s.delivery.max_tries = max_tries;
-    })
-    .await
+    fast_delivery(|d| d.max_tries = max_tries).await
 }
 
 /// Registers a webhook for the platform at `url` and tells the receiver its secret.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::wait_until;
+use super::{fast_delivery, wait_until};
 use crate::exams::site;
 use crate::helpers::TestApp;
 
@@ -76,15 +76,9 @@ fn complete(request: &[u8]) -> bool {
     body.len() >= length && length > 0
 }
 
-/// A server delivering every 100 ms, trusting `ca_file` besides the public roots.
+/// A server delivering fast, trusting `ca_file` besides the public roots.
 async fn app_trusting(ca_file: Option<std::path::PathBuf>) -> TestApp {
-    TestApp::spawn_with(|s| {
-        s.delivery.interval_ms = 100;
-        s.delivery.backoff_ms = 100;
-        s.delivery.backoff_max_ms = 200;
-        s.delivery.ca_file = ca_file;
-    })
-    .await
+    fast_delivery(|d| d.ca_file = ca_file).await
 }
 
 /// Registers a webhook at `url` and has a worker register (one event); the webhook.
