@@ -22,7 +22,7 @@ mod stats;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -125,6 +125,8 @@ async fn main() {
     // Exam day.
     let usage_before = process_usage(server.id());
     let t = Instant::now();
+    let sampling_done = Arc::new(AtomicBool::new(false));
+    let sampler = tokio::spawn(stats::sample_cpu(server.id(), sampling_done.clone()));
     let done = Arc::new(AtomicUsize::new(0));
     let proctor_task = {
         let (api, done, path, n) =
@@ -165,6 +167,8 @@ async fn main() {
     let answering_secs = t_mid.elapsed().as_secs_f64();
     let _ = proctor_task.await;
     let exam_secs = t.elapsed().as_secs_f64();
+    sampling_done.store(true, Ordering::Relaxed);
+    let samples = sampler.await.unwrap_or_default();
     let usage_after = process_usage(server.id());
 
     // The stack's own ceiling, at the same concurrency.
@@ -199,8 +203,29 @@ async fn main() {
     }
     let slow = api.stats.slow_seconds("saveAnswer", SLOW_SAVE_MS);
     if !slow.is_empty() {
-        let seconds: Vec<String> = slow.iter().map(|(s, n, k)| format!("{s}s: {k}/{n}")).collect();
+        let first = api.stats.first("saveAnswer");
+        // The machine in the second sampled closest to each slow one: a stall of the whole
+        // machine (busy or stolen cores) or of the server alone.
+        let machine = |second: u64| {
+            let at = first? + Duration::from_secs(second);
+            let s = samples.iter().min_by_key(|s| if s.at > at { s.at - at } else { at - s.at })?;
+            Some(format!(
+                " [machine {:.0}% busy, {:.0}% stolen; server {:.2} cores]",
+                s.busy * 100.0,
+                s.steal * 100.0,
+                s.server_cores
+            ))
+        };
+        let seconds: Vec<String> =
+            slow.iter().map(|(s, n, k)| format!("{s}s: {k}/{n}{}", machine(*s).unwrap_or_default())).collect();
         println!("saves over {SLOW_SAVE_MS} ms, by the second they started in (slow/all): {}", seconds.join(", "));
+        let (busy, steal) = samples.iter().fold((0.0, 0.0), |(b, st), s| (b + s.busy, st + s.steal));
+        let n = samples.len().max(1) as f64;
+        println!(
+            "the machine over the exam: {:.0}% busy, {:.0}% stolen on average",
+            busy / n * 100.0,
+            steal / n * 100.0
+        );
     }
     let unexpected = api.stats.unexpected(&["503 service_unavailable (retried)"]);
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();

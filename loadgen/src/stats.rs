@@ -100,6 +100,11 @@ impl Stats {
         per_second.into_iter().filter(|(_, (_, slow))| *slow > 0).map(|(s, (n, slow))| (s, n, slow)).collect()
     }
 
+    /// When the first successful call of `op` started.
+    pub fn first(&self, op: &'static str) -> Option<Instant> {
+        self.ops.lock().unwrap_or_else(|e| e.into_inner()).get(op).and_then(|o| o.first)
+    }
+
     /// Failures other than those listed as expected.
     pub fn unexpected(&self, expected: &[&str]) -> usize {
         let ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,4 +127,47 @@ pub fn process_usage(pid: u32) -> Option<(f64, u64)> {
     let hwm_kb: u64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     // Clock ticks are 100 per second on Linux.
     Some((ticks / 100.0, hwm_kb * 1024))
+}
+
+/// The machine's CPU time so far, from the first line of /proc/stat, in clock ticks: (busy,
+/// stolen by the hypervisor, all).
+fn machine_ticks() -> Option<(u64, u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let all: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4)?;
+    let steal = *fields.get(7)?;
+    Some((all - idle - steal, steal, all))
+}
+
+/// One second of the machine and the server: the share of all cores busy, the share the
+/// hypervisor took (steal), and the server's cores.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub at: Instant,
+    pub busy: f64,
+    pub steal: f64,
+    pub server_cores: f64,
+}
+
+/// Samples the machine and the server process every second until `until` is set.
+pub async fn sample_cpu(server: u32, until: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Vec<Sample> {
+    let mut out = Vec::new();
+    let mut before = (machine_ticks(), process_usage(server), Instant::now());
+    while !until.load(std::sync::atomic::Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = (machine_ticks(), process_usage(server), Instant::now());
+        if let ((Some((b0, s0, a0)), Some((c0, _)), t0), (Some((b1, s1, a1)), Some((c1, _)), t1)) = (before, now) {
+            let all = (a1 - a0).max(1) as f64;
+            out.push(Sample {
+                at: t0,
+                busy: (b1 - b0) as f64 / all,
+                steal: (s1 - s0) as f64 / all,
+                server_cores: (c1 - c0) / (t1 - t0).as_secs_f64(),
+            });
+        }
+        before = now;
+    }
+    out
 }
