@@ -219,8 +219,10 @@ async fn main() {
         let seconds: Vec<String> =
             slow.iter().map(|(s, n, k)| format!("{s}s: {k}/{n}{}", machine(*s).unwrap_or_default())).collect();
         println!("saves over {SLOW_SAVE_MS} ms, by the second they started in (slow/all): {}", seconds.join(", "));
+    }
+    if !samples.is_empty() {
         let (busy, steal) = samples.iter().fold((0.0, 0.0), |(b, st), s| (b + s.busy, st + s.steal));
-        let n = samples.len().max(1) as f64;
+        let n = samples.len() as f64;
         println!(
             "the machine over the exam: {:.0}% busy, {:.0}% stolen on average",
             busy / n * 100.0,
