@@ -160,6 +160,17 @@ pub fn fresh_database(dir: &std::path::Path) -> String {
     }
 }
 
+/// What [`TestApp::two_cities`] creates: 临沂市/兰山区/兰山甲公司 and 济南市/历下区/历下丙公司.
+pub struct TwoCities {
+    pub province: String,
+    pub city_a: String,
+    pub county_a: String,
+    pub ent_a: String,
+    pub city_b: String,
+    pub county_b: String,
+    pub ent_b: String,
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -252,6 +263,20 @@ impl TestApp {
         let province = self.province_id().await;
         let city = self.bureau(&self.admin_token, &province, "临沂市应急管理局").await;
         self.bureau(&self.admin_token, &city, "兰山区应急管理局").await
+    }
+
+    /// Two cities of the province, each with a county and an enterprise, created by the
+    /// province admin.
+    pub async fn two_cities(&self) -> TwoCities {
+        let t = &self.admin_token;
+        let province = self.province_id().await;
+        let city_a = self.bureau(t, &province, "临沂市应急管理局").await;
+        let county_a = self.bureau(t, &city_a, "兰山区应急管理局").await;
+        let ent_a = self.enterprise(t, &county_a, "兰山甲公司").await;
+        let city_b = self.bureau(t, &province, "济南市应急管理局").await;
+        let county_b = self.bureau(t, &city_b, "历下区应急管理局").await;
+        let ent_b = self.enterprise(t, &county_b, "历下丙公司").await;
+        TwoCities { province, city_a, county_a, ent_a, city_b, county_b, ent_b }
     }
 
     /// Creates an enterprise under a county; returns its id.

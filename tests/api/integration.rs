@@ -18,7 +18,7 @@ use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 use crate::exams::{key_of, open_plan, site, start, window};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TwoCities};
 
 /// A server that delivers every 100 ms and retries after 100, 200, 400, 400 … ms, with
 /// `tweak` applied to its delivery settings.
@@ -78,13 +78,7 @@ struct Sealed {
 async fn the_pull_api_pages_in_order_within_the_callers_subtree() {
     let app = TestApp::spawn().await;
     let t = app.admin_token.clone();
-    let province = app.province_id().await;
-    let city_a = app.bureau(&t, &province, "临沂市应急管理局").await;
-    let county_a = app.bureau(&t, &city_a, "兰山区应急管理局").await;
-    let ent_a = app.enterprise(&t, &county_a, "兰山甲公司").await;
-    let city_b = app.bureau(&t, &province, "济南市应急管理局").await;
-    let county_b = app.bureau(&t, &city_b, "历下区应急管理局").await;
-    let ent_b = app.enterprise(&t, &county_b, "历下丙公司").await;
+    let TwoCities { city_a, ent_a, ent_b, .. } = app.two_cities().await;
     let mut a_workers = Vec::new();
     for n in 0..3 {
         a_workers.push(app.worker(&t, &ent_a, &format!("兰山工人{n}")).await);

@@ -24,7 +24,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::exams::{import, key_of, small_blueprint, start, synthetic_bank, verification};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TwoCities};
 use table::{Call, Payload};
 
 /// One operation of the committed contract.
@@ -207,13 +207,7 @@ async fn start_on_id_card(
 
 async fn world(app: &TestApp) -> World {
     let t = app.admin_token.clone();
-    let province = app.province_id().await;
-    let city_a = app.bureau(&t, &province, "临沂市应急管理局").await;
-    let county_a = app.bureau(&t, &city_a, "兰山区应急管理局").await;
-    let ent_a = app.enterprise(&t, &county_a, "兰山甲公司").await;
-    let city_b = app.bureau(&t, &province, "济南市应急管理局").await;
-    let county_b = app.bureau(&t, &city_b, "历下区应急管理局").await;
-    let ent_b = app.enterprise(&t, &county_b, "历下丙公司").await;
+    let TwoCities { province, city_a, county_a, ent_a, city_b, county_b, ent_b } = app.two_cities().await;
 
     // A: the province's bank (readable by both cities), a worker with a face, a plan.
     let shared =
