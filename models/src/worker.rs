@@ -92,8 +92,7 @@ pub fn open_resident_id(cipher: &Cipher, sealed: &[u8]) -> Result<ResidentId, Db
 impl Row {
     fn into_domain(self, cipher: &Cipher) -> Result<Worker, DbError> {
         let corrupt = |c: &str| DbError::Corrupt(format!("workers.{c}"));
-        let resident_id = ResidentId::parse(&cipher.decrypt(ID_CONTEXT, &self.resident_id_enc)?)
-            .map_err(|_| corrupt("resident_id"))?;
+        let resident_id = open_resident_id(cipher, &self.resident_id_enc)?;
         let phone = match self.phone_enc {
             Some(sealed) => {
                 Some(MobilePhone::parse(&cipher.decrypt(PHONE_CONTEXT, &sealed)?).map_err(|_| corrupt("phone"))?)
