@@ -215,49 +215,92 @@ impl From<i64> for Cell {
     }
 }
 
-fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell, format: &Format) -> Result<(), XlsxError> {
-    match cell {
-        Cell::Text(t) => sheet.write_string_with_format(row, col, t, format)?,
-        Cell::Number(n) => sheet.write_number_with_format(row, col, *n, format)?,
-    };
-    Ok(())
+/// Deflate level of the workbooks: 3 writes a province's 附件4 (1.4 million cells) in a
+/// third of the time of the default 6, for a file a quarter larger.
+const ZIP_LEVEL: u8 = 3;
+
+/// A sheet written a row at a time, so that rows can be written while the next ones are
+/// still being read: the title (merged across), the subtitle, the header row, the rows
+/// with borders, then the footer line, laid out to print on A4 landscape.
+pub struct SheetWriter {
+    sheet: Worksheet,
+    boxed: Format,
+    /// The last row written.
+    row: u32,
+    last_col: u16,
 }
 
-/// A workbook of one sheet: the title (merged across), the subtitle, the header row, the
-/// rows with borders, the footer line, laid out to print on A4 landscape.
-pub fn workbook(s: &Sheet) -> Result<Vec<u8>, String> {
-    let err = |e: XlsxError| e.to_string();
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(s.name).map_err(err)?;
-    sheet.set_landscape();
-    sheet.set_paper_size(9);
-    let last = s.headers.len().max(1) as u16 - 1;
-    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
-    let boxed = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
-    let head = boxed.clone().set_bold();
-    sheet.merge_range(0, 0, 0, last, &s.title, &title).map_err(err)?;
-    let mut row = 1;
-    if !s.subtitle.is_empty() {
-        sheet.merge_range(1, 0, 1, last, &s.subtitle, &Format::new()).map_err(err)?;
-        row = 2;
-    }
-    for (col, h) in s.headers.iter().enumerate() {
-        sheet.write_string_with_format(row, col as u16, *h, &head).map_err(err)?;
-    }
-    for cells in &s.rows {
-        row += 1;
-        for (col, cell) in cells.iter().enumerate() {
-            write_cell(sheet, row, col as u16, cell, &boxed).map_err(err)?;
+impl SheetWriter {
+    /// Starts a sheet with its title, subtitle (none when empty), headers and column widths.
+    pub fn new(name: &str, title: &str, subtitle: &str, headers: &[&str], widths: &[f64]) -> Result<Self, String> {
+        let mut sheet = Worksheet::new();
+        sheet.set_name(name).map_err(err)?;
+        sheet.set_landscape();
+        sheet.set_paper_size(9);
+        let last_col = headers.len().max(1) as u16 - 1;
+        let title_format = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+        let boxed = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
+        let head = boxed.clone().set_bold();
+        sheet.merge_range(0, 0, 0, last_col, title, &title_format).map_err(err)?;
+        let mut row = 1;
+        if !subtitle.is_empty() {
+            sheet.merge_range(1, 0, 1, last_col, subtitle, &Format::new()).map_err(err)?;
+            row = 2;
         }
+        for (col, h) in headers.iter().enumerate() {
+            sheet.write_string_with_format(row, col as u16, *h, &head).map_err(err)?;
+        }
+        for (col, width) in widths.iter().enumerate() {
+            sheet.set_column_width(col as u16, *width).map_err(err)?;
+        }
+        Ok(SheetWriter { sheet, boxed, row, last_col })
     }
-    if let Some(footer) = &s.footer {
-        sheet.merge_range(row + 2, 0, row + 2, last, &footer.line(), &Format::new()).map_err(err)?;
+
+    /// Writes the next row, bordered.
+    pub fn row(&mut self, cells: impl IntoIterator<Item = Cell>) -> Result<(), String> {
+        self.row += 1;
+        for (col, cell) in cells.into_iter().enumerate() {
+            let col = col as u16;
+            match cell {
+                Cell::Text(t) => self.sheet.write_string_with_format(self.row, col, t, &self.boxed),
+                Cell::Number(n) => self.sheet.write_number_with_format(self.row, col, n, &self.boxed),
+            }
+            .map_err(err)?;
+        }
+        Ok(())
     }
-    for (col, width) in s.widths.iter().enumerate() {
-        sheet.set_column_width(col as u16, *width).map_err(err)?;
+
+    /// Ends the sheet with the footer line, one row clear of the table, and returns the
+    /// workbook's bytes.
+    pub fn finish(mut self, footer: Option<&Footer>) -> Result<Vec<u8>, String> {
+        if let Some(footer) = footer {
+            let row = self.row + 2;
+            self.sheet.merge_range(row, 0, row, self.last_col, &footer.line(), &Format::new()).map_err(err)?;
+        }
+        let mut book = Workbook::new();
+        book.set_zip_compression_level(ZIP_LEVEL);
+        book.push_worksheet(self.sheet);
+        book.save_to_buffer().map_err(err)
     }
-    book.save_to_buffer().map_err(err)
+}
+
+impl std::fmt::Debug for SheetWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SheetWriter").field("row", &self.row).finish_non_exhaustive()
+    }
+}
+
+fn err(e: XlsxError) -> String {
+    e.to_string()
+}
+
+/// A workbook of one sheet, as [`SheetWriter`] lays it out.
+pub fn workbook(s: Sheet) -> Result<Vec<u8>, String> {
+    let mut writer = SheetWriter::new(s.name, &s.title, &s.subtitle, s.headers, s.widths)?;
+    for cells in s.rows {
+        writer.row(cells)?;
+    }
+    writer.finish(s.footer.as_ref())
 }
 
 /// 附件3's column headers: two header rows folded into one (the level over its three counts).
@@ -345,7 +388,7 @@ mod tests {
             filled_by: "王科长".into(),
             phone: Some("0539-8888888".into()),
         };
-        let bytes = workbook(&Sheet {
+        let bytes = workbook(Sheet {
             name: "附件3",
             title: "兰山区“大学习、大培训、大考试”执行情况汇总表".into(),
             subtitle: "统计时间：2026-09-01 至 2026-09-30".into(),
