@@ -141,8 +141,6 @@ pub struct Failure {
     pub plan_kind: String,
     #[diesel(sql_type = Text)]
     pub plan_name: String,
-    #[diesel(sql_type = Timestamp)]
-    pub window_start: NaiveDateTime,
     /// The first exam: score (none for 缺考 or 作弊), finish reason, absent.
     #[diesel(sql_type = Nullable<Integer>)]
     pub score: Option<i32>,
@@ -150,11 +148,7 @@ pub struct Failure {
     pub finish_reason: Option<String>,
     #[diesel(sql_type = Bool)]
     pub absent: bool,
-    /// The makeup, when one lists the candidate.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub makeup_plan_id: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    pub makeup_window_end: Option<NaiveDateTime>,
+    /// The makeup, when one lists the candidate (the latest last).
     #[diesel(sql_type = Nullable<Integer>)]
     pub makeup_score: Option<i32>,
     #[diesel(sql_type = Nullable<Bool>)]
@@ -172,23 +166,43 @@ pub enum Whom {
     Principals,
 }
 
-/// Candidates of first exams opened in `dates` (any kind but makeup) in the subtree who
-/// did not pass: a finished attempt that failed or was voided, or recorded absent. One row
-/// per makeup plan of the exam (none: one row), the makeup's columns empty where it does not
-/// list them; by enterprise path, name.
-pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates, whom: Whom) -> Result<Vec<Failure>, DbError> {
+/// The subtree's enterprises in path order, `per` to a chunk: a long list (附件4 for a
+/// province) is read chunk by chunk, each in the list's order, so its first lines can be
+/// written while the next are read. Ids rather than path ranges, so that the chunks follow
+/// the database's own collation of paths (PostgreSQL's need not be bytewise).
+pub fn enterprise_chunks(conn: &mut DbConn, scope: &Jurisdiction, per: usize) -> Result<Vec<Vec<String>>, DbError> {
+    use diesel::prelude::*;
+
+    use crate::schema::organizations as o;
+    let ids: Vec<String> = o::table
+        .filter(o::path.like(scope.like_pattern()))
+        .filter(o::level.eq("enterprise"))
+        .order(o::path)
+        .select(o::id)
+        .load(conn)?;
+    Ok(ids.chunks(per.max(1)).map(<[String]>::to_vec).collect())
+}
+
+/// Candidates of first exams opened in `dates` (any kind but makeup) at `enterprises` (a
+/// chunk of [`enterprise_chunks`]) who did not pass: a finished attempt that failed or was
+/// voided, or recorded absent. One row per makeup plan of the exam (none: one row), the
+/// makeup's columns empty where it does not list them; by enterprise path, name.
+pub fn failures(conn: &mut DbConn, enterprises: &[String], dates: Dates, whom: Whom) -> Result<Vec<Failure>, DbError> {
+    if enterprises.is_empty() {
+        return Ok(Vec::new());
+    }
     let role = match whom {
         Whom::Everyone => "",
         Whom::Principals => "AND w.role = 'principal'",
     };
-    load_dated(
+    let ids = vec!["?"; enterprises.len()].join(", ");
+    let sql = placeholders(
         conn,
         &format!(
             "SELECT c.worker_id, w.name, w.role, w.position, w.resident_id_enc,
                 e.id AS organization_id, e.name AS organization_name, e.path AS organization_path,
-                p.id AS plan_id, p.kind AS plan_kind, p.name AS plan_name, p.window_start,
+                p.id AS plan_id, p.kind AS plan_kind, p.name AS plan_name,
                 c.score, CASE WHEN c.result = 'cheating' THEN 'cheating' END AS finish_reason, c.absent,
-                mc.plan_id AS makeup_plan_id, mp.window_end AS makeup_window_end,
                 mc.score AS makeup_score,
                 CASE WHEN mc.result IS NOT NULL THEN mc.result = 'passed' END AS makeup_passed,
                 CASE WHEN mc.result = 'cheating' THEN 'cheating' END AS makeup_finish_reason,
@@ -200,13 +214,16 @@ pub fn failures(conn: &mut DbConn, scope: &Jurisdiction, dates: Dates, whom: Who
          LEFT JOIN exam_plans mp ON mp.original_plan_id = p.id
          LEFT JOIN exam_candidates mc ON mc.plan_id = mp.id AND mc.worker_id = c.worker_id
          WHERE p.kind <> 'makeup' AND p.window_start >= ? AND p.window_start < ?
-           AND e.level = 'enterprise' AND e.path LIKE ?
+           AND e.id IN ({ids})
            AND (c.result IN ('failed', 'cheating') OR (c.result IS NULL AND c.absent)) {role}
          ORDER BY e.path, w.name, c.worker_id, p.window_start, p.id, mp.window_end"
         ),
-        scope,
-        dates,
-    )
+    );
+    let mut query = diesel::sql_query(sql).into_boxed().bind::<Timestamp, _>(dates.from).bind::<Timestamp, _>(dates.to);
+    for id in enterprises {
+        query = query.bind::<Text, _>(id.as_str());
+    }
+    Ok(query.load(conn)?)
 }
 
 /// A plan's reach within the subtree: its candidates there, those who sat it, passed it,

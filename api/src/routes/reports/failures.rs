@@ -1,15 +1,20 @@
 //! 附件4 不及格人员名单, and the publication list of principals who failed.
 
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpResponse};
 use exam::plan::PlanKind;
-use exam::report::{person_type, Cell, Footer, Outcome, Sheet};
+use exam::report::{person_type, Cell, Footer, Outcome, Sheet, SheetWriter};
 use exam::WorkerRole;
+use futures_util::future::join_all;
 use models::report::{Failure, Whom};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::summary::ReportQuery;
-use super::{gather, workbook, xlsx, Bureaus, Context};
+use super::{context_of, read, workbook, xlsx, Bureaus, Context};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
@@ -57,10 +62,25 @@ pub struct FailureList {
     pub footer: Footer,
 }
 
+/// Enterprises read per statement of a failure list: a province's 20,000 in 80 reads of a
+/// few thousand lines, so the first lines are written out while the rest are read. Small
+/// enough that PostgreSQL looks each candidate's plan up by its key: at 500 it sorted and
+/// merged the whole plan table for every read.
+const ENTERPRISES_PER_READ: usize = 250;
+
+/// Pooled connections a failure list is read on side by side: on SQLite the statements run
+/// on the server's cores, and a province's list takes as long to read as to write out.
+const READERS: usize = 2;
+
+/// Lines of 附件4, each with the candidate's sealed ID number.
+type Lines = Vec<(FailureLine, Vec<u8>)>;
+
 /// The first exams' failures with their makeup, one line per candidate and first exam
-/// (the latest makeup listing them wins), in enterprise and name order.
-fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Vec<(FailureLine, Vec<u8>)> {
-    let mut out: Vec<(FailureLine, Vec<u8>)> = Vec::new();
+/// (the latest makeup listing them wins), in enterprise and name order; numbered later,
+/// by [`InOrder`]. A candidate's rows are never split between two reads: they are all of
+/// one enterprise.
+fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Lines {
+    let mut out: Lines = Vec::new();
     let mut last_key: Option<(String, String)> = None;
     for r in rows {
         let makeup = Outcome::of(r.makeup_score, r.makeup_finish_reason.as_deref(), r.makeup_absent.unwrap_or(false));
@@ -77,7 +97,7 @@ fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Vec<(FailureLine, Vec<u8>)> {
         let Some(first) = Outcome::of(r.score, r.finish_reason.as_deref(), r.absent) else { continue };
         let role = WorkerRole::parse(&r.role).unwrap_or(WorkerRole::OtherStaff);
         let line = FailureLine {
-            seq: out.len() + 1,
+            seq: 0,
             county: bureaus.above(&r.organization_path, "county").map(|(_, n)| n.to_owned()).unwrap_or_default(),
             enterprise: r.organization_name,
             person_type: person_type(role, r.position.as_deref()),
@@ -97,14 +117,76 @@ fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Vec<(FailureLine, Vec<u8>)> {
     out
 }
 
-/// The lines of 附件4 for a report's context naming `whom`, each with the sealed ID number.
-fn failure_lines(
-    conn: &mut models::DbConn,
-    ctx: &Context,
-    whom: Whom,
-) -> Result<Vec<(FailureLine, Vec<u8>)>, ApiError> {
-    let bureaus = Bureaus::load(conn, &ctx.scope)?;
-    Ok(lines(models::report::failures(conn, &ctx.scope, ctx.dates, whom)?, &bureaus))
+/// The readers' lines in the list's order, numbered as they pass: read `i` (of the
+/// subtree's enterprises in path order) comes from reader `i % READERS`. Ends when the
+/// reader due next has no more, or stopped (its error is what [`read_failures`] returns).
+struct InOrder {
+    receivers: Vec<Receiver<Lines>>,
+    next: usize,
+    seq: usize,
+}
+
+impl Iterator for InOrder {
+    type Item = Lines;
+
+    fn next(&mut self) -> Option<Lines> {
+        let mut lines = self.receivers[self.next % self.receivers.len()].recv().ok()?;
+        self.next += 1;
+        for (line, _) in &mut lines {
+            self.seq += 1;
+            line.seq = self.seq;
+        }
+        Some(lines)
+    }
+}
+
+/// Reads the lines of 附件4 for `ctx` naming `whom` on [`READERS`] connections side by
+/// side, [`ENTERPRISES_PER_READ`] enterprises a statement, while `consume` takes them in
+/// order on a blocking thread of its own (it writes the workbook as they come). A failed
+/// read fails the whole list: nothing partial is answered.
+async fn read_failures<T, F>(state: &AppState, ctx: &Arc<Context>, whom: Whom, consume: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut InOrder) -> Result<T, ApiError> + Send + 'static,
+{
+    let (bureaus, chunks) = read(state, ctx, |conn, ctx| {
+        let bureaus = Bureaus::load(conn, &ctx.scope)?;
+        Ok((Arc::new(bureaus), models::report::enterprise_chunks(conn, &ctx.scope, ENTERPRISES_PER_READ)?))
+    })
+    .await?;
+    let readers = READERS.min(chunks.len()).max(1);
+    let mut shares = vec![Vec::new(); readers];
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        shares[i % readers].push(chunk);
+    }
+    let mut receivers = Vec::with_capacity(readers);
+    let reads: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            // Two reads ahead at most: a slow consumer holds the readers back.
+            let (tx, rx) = sync_channel::<Lines>(2);
+            receivers.push(rx);
+            let bureaus = Arc::clone(&bureaus);
+            read(state, ctx, move |conn, ctx| {
+                for chunk in share {
+                    let rows = models::report::failures(conn, &chunk, ctx.dates, whom)?;
+                    tx.send(lines(rows, &bureaus))
+                        .map_err(|_| ApiError::internal(std::io::Error::other("the list's writer stopped")))?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let mut in_order = InOrder { receivers, next: 0, seq: 0 };
+    let (reads, consumed) = tokio::join!(join_all(reads), web::block(move || consume(&mut in_order)));
+    // The consumer's own error first: readers it left fail only for want of it.
+    let out = consumed??;
+    reads.into_iter().collect::<Result<Vec<()>, _>>()?;
+    Ok(out)
+}
+
+fn failures_title(ctx: &Context) -> String {
+    format!("{}“大考试”不及格人员名单", ctx.org.name)
 }
 
 const FAILURE_HEADERS: [&str; 8] =
@@ -130,26 +212,38 @@ pub async fn report_failures(
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_view_reports())?;
     let (asked, format) = query.0.split();
-    let (ctx, lines) = gather(&state, me.0, asked, |conn, _, ctx| {
-        Ok(failure_lines(conn, ctx, Whom::Everyone)?.into_iter().map(|(l, _)| l).collect::<Vec<_>>())
-    })
-    .await?;
-    let title = format!("{}“大考试”不及格人员名单", ctx.org.name);
-    tracing::info!(organization = %ctx.org.id, count = lines.len(), "failures reported");
-    match format.unwrap_or_default() {
-        ExportFormat::Json => Ok(HttpResponse::Ok().json(FailureList {
-            title,
-            organization_id: ctx.org.id.to_string(),
-            organization_name: ctx.org.name,
-            period: ctx.period,
-            items: lines,
-            footer: ctx.footer,
-        })),
-        ExportFormat::Xlsx => {
-            let rows = lines
-                .into_iter()
-                .map(|l| {
-                    vec![
+    let ctx = context_of(&state, me.0, asked).await?;
+    let failed = |e: String| ApiError::internal(std::io::Error::other(e));
+    let c = Arc::clone(&ctx);
+    let (count, response) = match format.unwrap_or_default() {
+        ExportFormat::Json => {
+            read_failures(&state, &ctx, Whom::Everyone, move |lines| {
+                let items: Vec<FailureLine> = lines.flatten().map(|(l, _)| l).collect();
+                let count = items.len();
+                let list = FailureList {
+                    title: failures_title(&c),
+                    organization_id: c.org.id.to_string(),
+                    organization_name: c.org.name.clone(),
+                    period: c.period.clone(),
+                    items,
+                    footer: c.footer.clone(),
+                };
+                // Serialized here, off the async workers: a province's list is 85 MB.
+                let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
+                Ok((count, body))
+            })
+            .await
+            .map(|(count, body)| (count, HttpResponse::Ok().content_type(ContentType::json()).body(body)))?
+        }
+        ExportFormat::Xlsx => read_failures(&state, &ctx, Whom::Everyone, move |lines| {
+            let mut sheet =
+                SheetWriter::new("附件4", &failures_title(&c), &c.period, &FAILURE_HEADERS, &FAILURE_WIDTHS)
+                    .map_err(failed)?;
+            let mut count = 0;
+            for (l, _) in lines.flatten() {
+                count += 1;
+                sheet
+                    .row([
                         Cell::from(l.seq as i64),
                         l.name.into(),
                         l.county.into(),
@@ -158,21 +252,16 @@ pub async fn report_failures(
                         l.exam.into(),
                         l.first_result.into(),
                         l.makeup_result.unwrap_or_default().into(),
-                    ]
-                })
-                .collect();
-            let sheet = Sheet {
-                name: "附件4",
-                title,
-                subtitle: ctx.period,
-                headers: &FAILURE_HEADERS,
-                widths: &FAILURE_WIDTHS,
-                rows,
-                footer: Some(ctx.footer),
-            };
-            Ok(xlsx(workbook(sheet).await?, "failures.xlsx"))
-        }
-    }
+                    ])
+                    .map_err(failed)?;
+            }
+            Ok((count, sheet.finish(Some(&c.footer)).map_err(failed)?))
+        })
+        .await
+        .map(|(count, bytes)| (count, xlsx(bytes, "failures.xlsx")))?,
+    };
+    tracing::info!(organization = %ctx.org.id, count, "failures reported");
+    Ok(response)
 }
 
 /// One principal on the publication list.
@@ -223,15 +312,14 @@ pub async fn report_publication_list(
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_view_reports())?;
     let (asked, format) = query.0.split();
-    let (ctx, items) = gather(&state, me.0, asked, |conn, cipher, ctx| {
+    let ctx = context_of(&state, me.0, asked).await?;
+    let cipher = state.cipher.clone();
+    let items = read_failures(&state, &ctx, Whom::Principals, move |lines| {
         let mut items = Vec::new();
-        for (l, sealed) in failure_lines(conn, ctx, Whom::Principals)? {
-            if l.passed_makeup {
-                continue;
-            }
+        for (l, sealed) in lines.flatten().filter(|(l, _)| !l.passed_makeup) {
             items.push(PublicationLine {
                 seq: items.len() + 1,
-                resident_id: models::worker::open_resident_id(cipher, &sealed)?.masked(),
+                resident_id: models::worker::open_resident_id(&cipher, &sealed)?.masked(),
                 name: l.name,
                 county: l.county,
                 enterprise: l.enterprise,
@@ -244,6 +332,7 @@ pub async fn report_publication_list(
         Ok(items)
     })
     .await?;
+    let ctx = Arc::unwrap_or_clone(ctx);
     let title = format!("{}考试不合格企业主要负责人名单（公示）", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, count = items.len(), "publication list reported");
     match format.unwrap_or_default() {
@@ -283,5 +372,67 @@ pub async fn report_publication_list(
             };
             Ok(xlsx(workbook(sheet).await?, "publication-list.xlsx"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(name: &str) -> (FailureLine, Vec<u8>) {
+        let line = FailureLine {
+            seq: 0,
+            worker_id: name.to_owned(),
+            name: name.to_owned(),
+            county: "兰山区".into(),
+            enterprise: "临沂某化工有限公司".into(),
+            role: WorkerRole::OtherStaff,
+            position: None,
+            person_type: "其他从业人员".into(),
+            plan_id: "plan".into(),
+            exam: "全员考试".into(),
+            exam_kind: PlanKind::EnterpriseAllStaff,
+            first_result: "62".into(),
+            makeup_result: None,
+            passed_makeup: false,
+        };
+        (line, Vec::new())
+    }
+
+    fn names(batch: &Lines) -> Vec<(usize, &str)> {
+        batch.iter().map(|(l, _)| (l.seq, l.name.as_str())).collect()
+    }
+
+    #[test]
+    fn reads_taken_turn_about_come_out_in_order_and_numbered() {
+        let (a, ra) = sync_channel(4);
+        let (b, rb) = sync_channel(4);
+        // Reader a has reads 0, 2 and 4 (4 found nobody); reader b has 1 and 3.
+        a.send(vec![line("甲"), line("乙")]).unwrap();
+        a.send(vec![line("丁")]).unwrap();
+        a.send(vec![]).unwrap();
+        b.send(vec![line("丙")]).unwrap();
+        b.send(vec![line("戊"), line("己")]).unwrap();
+        drop((a, b));
+        let batches: Vec<Lines> = InOrder { receivers: vec![ra, rb], next: 0, seq: 0 }.collect();
+        let seen: Vec<Vec<(usize, &str)>> = batches.iter().map(names).collect();
+        assert_eq!(
+            seen,
+            [vec![(1, "甲"), (2, "乙")], vec![(3, "丙")], vec![(4, "丁")], vec![(5, "戊"), (6, "己")], vec![]]
+        );
+    }
+
+    #[test]
+    fn the_lines_end_where_the_reader_due_next_stopped() {
+        let (a, ra) = sync_channel(4);
+        let (b, rb) = sync_channel(4);
+        a.send(vec![line("甲")]).unwrap();
+        a.send(vec![line("丙")]).unwrap();
+        // Reader b failed before its first read: nothing after read 0 is taken, though
+        // reader a had read 2 ready.
+        drop(b);
+        let batches: Vec<Lines> = InOrder { receivers: vec![ra, rb], next: 0, seq: 0 }.collect();
+        assert_eq!(batches.iter().map(names).collect::<Vec<_>>(), [vec![(1, "甲")]]);
+        drop(a);
     }
 }

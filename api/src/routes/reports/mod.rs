@@ -108,21 +108,6 @@ pub struct Asked {
     pub reviewer: Option<String>,
 }
 
-/// The report's [`Context`] and what `build` reads with it, in one trip to the database.
-pub async fn gather<T, F>(state: &AppState, me: AnyPrincipal, asked: Asked, build: F) -> Result<(Context, T), ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut DbConn, &models::Cipher, &Context) -> Result<T, ApiError> + Send + 'static,
-{
-    state
-        .db(move |conn, cipher| {
-            let ctx = checked(conn, cipher, &me, asked)?;
-            let out = build(conn, cipher, &ctx)?;
-            Ok((ctx, out))
-        })
-        .await
-}
-
 /// The report's [`Context`], checked, for reads that then run side by side ([`read`]).
 pub async fn context_of(state: &AppState, me: AnyPrincipal, asked: Asked) -> Result<Arc<Context>, ApiError> {
     state.db(move |conn, cipher| Ok(Arc::new(checked(conn, cipher, &me, asked)?))).await
@@ -173,5 +158,5 @@ pub fn xlsx(bytes: Vec<u8>, filename: &str) -> HttpResponse {
 
 /// Builds a workbook off the async workers.
 pub async fn workbook(sheet: exam::report::Sheet) -> Result<Vec<u8>, ApiError> {
-    web::block(move || exam::report::workbook(&sheet)).await?.map_err(|e| ApiError::internal(std::io::Error::other(e)))
+    web::block(move || exam::report::workbook(sheet)).await?.map_err(|e| ApiError::internal(std::io::Error::other(e)))
 }
