@@ -2,7 +2,8 @@
 //! each report timed over HTTP.
 //!
 //!     cargo run -p api --release --example report_bench -- \
-//!         [--workers 1000000] [--enterprises 20000] [--database-url URL] [--reps 5]
+//!         [--workers 1000000] [--enterprises 20000] [--database-url URL] [--reps 5] \
+//!         [--only REPORT]
 //!
 //! Runs the server's start-up (migrations, the province and its admin) on a fresh SQLite
 //! file in a temporary directory, or on `--database-url`: an empty PostgreSQL database, or a
@@ -47,6 +48,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 use serde_json::Value;
+
+/// The server binary's allocator, so that the reports are measured as the server runs them.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const ADMIN_PASSWORD: &str = "Bench-admin-2026";
 const PASSWORD: &str = "Worker-pass-2026";
@@ -107,11 +112,13 @@ struct Args {
     enterprises: usize,
     database_url: Option<String>,
     reps: usize,
+    /// Measures only the reports whose label starts with this (`failures xlsx`).
+    only: Option<String>,
 }
 
 impl Args {
     fn parse() -> Self {
-        let mut args = Args { workers: 1_000_000, enterprises: 20_000, database_url: None, reps: 5 };
+        let mut args = Args { workers: 1_000_000, enterprises: 20_000, database_url: None, reps: 5, only: None };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -121,6 +128,7 @@ impl Args {
                 "--enterprises" => args.enterprises = number(),
                 "--reps" => args.reps = number().max(1),
                 "--database-url" => args.database_url = Some(value),
+                "--only" => args.only = Some(value),
                 _ => panic!("unknown argument {flag} (see the top of api/examples/report_bench.rs)"),
             }
         }
@@ -823,6 +831,10 @@ async fn main() {
     for (scope, id, label) in &scopes {
         println!("measuring {scope}: {label}");
         for (report, extra) in reports {
+            let label = format!("{report}{}", extra.replace("&format=", " ").replace("&group_by=", " by "));
+            if args.only.as_ref().is_some_and(|only| !label.starts_with(only.as_str())) {
+                continue;
+            }
             let path = format!("/api/v1/reports/{report}?organization_id={id}{extra}");
             let mut ms = Vec::new();
             let (mut status, mut bytes) = (0, 0);
@@ -838,7 +850,6 @@ async fn main() {
                     break;
                 }
             }
-            let label = format!("{report}{}", extra.replace("&format=", " ").replace("&group_by=", " by "));
             println!(
                 "  {label}: {:?} ms, {bytes} bytes, load {}",
                 ms.iter().map(|t| t.round()).collect::<Vec<_>>(),
