@@ -39,12 +39,12 @@ pub async fn sweep(state: &AppState) -> Result<Swept, ApiError> {
                     break;
                 }
                 let mut progressed = false;
-                for (id, plan_id) in due {
-                    let rules = match plans.get(&plan_id) {
+                for a in due {
+                    let rules = match plans.get(&a.plan_id) {
                         Some(r) => r,
-                        None => plans.entry(plan_id.clone()).or_insert(plan::rules(conn, &plan_id)?),
+                        None => plans.entry(a.plan_id.clone()).or_insert(plan::rules(conn, &a.plan_id)?),
                     };
-                    if attempt::finish(conn, cipher, &id, "time_up", now, rules)?.is_some() {
+                    if attempt::finish(conn, cipher, &a, "time_up", now, rules)?.is_some() {
                         swept.finished += 1;
                         progressed = true;
                     }

@@ -268,7 +268,8 @@ pub fn answer(
 
 /// Settles the checks of an attempt that is finishing: a told check not answered is
 /// missed (with a flag); one never told (its moment came while the app was silent, or
-/// not at all) is cancelled. Part of finishing, inside its transaction.
+/// not at all) is cancelled. Part of finishing, inside its transaction; the finish itself
+/// clears `next_check_at` with the status.
 pub fn settle_at_finish(conn: &mut DbConn, attempt: &AttemptId) -> Result<(), DbError> {
     let told: Vec<CheckRow> = k::table
         .filter(k::attempt_id.eq(attempt.as_str()))
@@ -282,7 +283,6 @@ pub fn settle_at_finish(conn: &mut DbConn, attempt: &AttemptId) -> Result<(), Db
     diesel::update(k::table.filter(k::attempt_id.eq(attempt.as_str())).filter(k::outcome.is_null()))
         .set(k::outcome.eq(Some("cancelled")))
         .execute(conn)?;
-    diesel::update(a::table.find(attempt.as_str())).set(a::next_check_at.eq(None::<NaiveDateTime>)).execute(conn)?;
     Ok(())
 }
 

@@ -377,7 +377,9 @@ async fn the_sweeper_finishes_abandoned_attempts_and_racing_finishes_grade_once(
             let (url, id, bp, cipher) = (url.clone(), attempts[0].clone(), rules.clone(), app.cipher());
             std::thread::spawn(move || {
                 let mut conn = models::DbUrl::parse(&url).connect().unwrap();
-                models::attempt::finish(&mut conn, &cipher, &id, "time_up", models::now(), &bp).unwrap().is_some()
+                // Each reads it in progress first, as a finisher does.
+                let a = models::attempt::get(&mut conn, &id).unwrap();
+                models::attempt::finish(&mut conn, &cipher, &a, "time_up", models::now(), &bp).unwrap().is_some()
             })
         })
         .collect();

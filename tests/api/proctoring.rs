@@ -520,6 +520,7 @@ async fn random_face_checks_during_the_exam_flag_mismatches_and_missed_answers()
     let s = site(app).await;
     let (_, t1, _, _) = app.worker(&s.ent_admin, &s.ent, "张三").await;
     let (_, t2, _, _) = app.worker(&s.ent_admin, &s.ent, "李四").await;
+    let (_, t3, _, _) = app.worker(&s.ent_admin, &s.ent, "王五").await;
     let plan = open_plan(app, &s).await;
     let paper = start(app, &t1, &id(&plan)).await;
     let attempt = id(&paper);
@@ -601,4 +602,17 @@ async fn random_face_checks_during_the_exam_flag_mismatches_and_missed_answers()
     let outcomes: Vec<&str> =
         oversight["face_checks"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["missed", "missed"]);
+
+    // 王五 hands in before either moment comes: both checks are cancelled, no flag, and the
+    // finished attempt has no check left to ask for.
+    let paper3 = start(app, &t3, &id(&plan)).await;
+    let attempt3 = id(&paper3);
+    app.post(&format!("/api/v1/attempts/{attempt3}/submit"), &t3, json!({})).await.expect(200);
+    let oversight = app.get(&format!("/api/v1/attempts/{attempt3}/flags"), &s.ent_admin).await.expect(200);
+    assert!(oversight["flags"].as_array().unwrap().is_empty(), "{oversight}");
+    let outcomes: Vec<&str> =
+        oversight["face_checks"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["cancelled", "cancelled"]);
+    let finished = models::attempt::get(&mut conn, &models::AttemptId::parse(&attempt3).unwrap()).unwrap();
+    assert_eq!((finished.finished, finished.next_check_at), (true, None));
 }

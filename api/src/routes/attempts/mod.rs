@@ -174,8 +174,11 @@ pub fn settle(conn: &mut DbConn, cipher: &Cipher, a: Attempt, grace: chrono::Dur
         return Ok(a);
     }
     let plan = models::plan::rules(conn, &a.plan_id)?;
-    attempt::finish(conn, cipher, &a.id, "time_up", now, &plan)?;
-    Ok(attempt::get(conn, &a.id)?)
+    match attempt::finish(conn, cipher, &a, "time_up", now, &plan)? {
+        Some(finished) => Ok(finished),
+        // Finished by someone else in the meantime.
+        None => Ok(attempt::get(conn, &a.id)?),
+    }
 }
 
 /// Keeps the paper's shape for this server's answer saves while the attempt is open (see

@@ -27,7 +27,7 @@ pub async fn submit_attempt(
             let plan = models::plan::rules(conn, &a.plan_id)?;
             let a = match a.finished {
                 true => a,
-                false => match attempt::finish(conn, cipher, &a.id, "submitted", models::now(), &plan)? {
+                false => match attempt::finish(conn, cipher, &a, "submitted", models::now(), &plan)? {
                     Some(done) => {
                         tracing::info!(attempt = %done.id, score = done.score, passed = done.passed, "attempt submitted");
                         done
