@@ -262,6 +262,35 @@ async fn saves_resume_keep_the_newest_answer_and_refuse_bad_input() {
     app.get(&format!("/api/v1/attempts/{attempt}"), &other).await.expect_error(404, "not_found");
     save(&app, &other, &attempt, pos, "A", 99).await.expect_error(404, "not_found");
     app.get(&format!("/api/v1/attempts/{attempt}/result"), &other).await.expect_error(404, "not_found");
+
+    // On PostgreSQL a save commits without waiting for the WAL flush, in its own
+    // transaction only: the connection's next transaction (a hand-in on the same pooled
+    // connection) waits for it again.
+    let mut conn = db(&app).await;
+    if conn.backend() == models::Backend::Postgres {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let setting = |conn: &mut models::DbConn| {
+            diesel::sql_query("SELECT current_setting('synchronous_commit') AS value")
+                .get_result::<Setting>(conn)
+                .unwrap()
+                .value
+        };
+        let id = models::AttemptId::parse(&attempt).unwrap();
+        let within = conn
+            .transaction::<_, models::DbError, _>(|conn| {
+                let now = models::now();
+                let saved = models::attempt::save_answer(conn, &id, pos as i32, "A", 30, now, now)?;
+                assert!(matches!(saved, models::attempt::SaveOutcome::Saved(_)), "{saved:?}");
+                Ok(setting(conn))
+            })
+            .unwrap();
+        assert_eq!((within.as_str(), setting(&mut conn).as_str()), ("off", "on"));
+    }
 }
 
 /// Once a server has seen one save of a paper, the next saves check the caller and the
