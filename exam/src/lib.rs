@@ -22,6 +22,7 @@ pub mod report;
 pub mod resident_id;
 pub mod roster;
 pub mod schedule;
+pub mod sheet;
 mod table;
 pub mod text;
 pub mod worker;

@@ -4,11 +4,11 @@
 //! written in), the publication list of principals who failed, and the coverage tables.
 //! Pure: the numbers come in, tables and workbooks go out.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
 
 use crate::org::Industry;
 use crate::plan::PlanKind;
+pub use crate::sheet::{workbook, Cell, Sheet, SheetWriter};
 use crate::WorkerRole;
 
 /// The three exam levels, in the notice's column order.
@@ -128,7 +128,7 @@ pub struct Footer {
 }
 
 impl Footer {
-    fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         format!(
             "填报单位：{}    审核人：{}    填报人：{}    联系电话：{}",
             self.unit,
@@ -175,132 +175,6 @@ pub fn person_type(role: WorkerRole, position: Option<&str>) -> String {
         Some(p) if role != WorkerRole::OtherStaff => format!("{}（{p}）", role.label_zh()),
         _ => role.label_zh().to_owned(),
     }
-}
-
-/// A table to print: a sheet name, a title over the columns, the rows, the footer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sheet {
-    pub name: &'static str,
-    pub title: String,
-    /// A line under the title (the period, the scope); empty for none.
-    pub subtitle: String,
-    pub headers: &'static [&'static str],
-    pub widths: &'static [f64],
-    pub rows: Vec<Vec<Cell>>,
-    pub footer: Option<Footer>,
-}
-
-/// A cell: text, or a number (written as a number, so the bureau's sums work).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
-    Number(f64),
-}
-
-impl From<&str> for Cell {
-    fn from(s: &str) -> Self {
-        Cell::Text(s.to_owned())
-    }
-}
-
-impl From<String> for Cell {
-    fn from(s: String) -> Self {
-        Cell::Text(s)
-    }
-}
-
-impl From<i64> for Cell {
-    fn from(n: i64) -> Self {
-        Cell::Number(n as f64)
-    }
-}
-
-/// Deflate level of the workbooks: 3 writes a province's 附件4 (1.4 million cells) in a
-/// third of the time of the default 6, for a file a quarter larger.
-const ZIP_LEVEL: u8 = 3;
-
-/// A sheet written a row at a time, so that rows can be written while the next ones are
-/// still being read: the title (merged across), the subtitle, the header row, the rows
-/// with borders, then the footer line, laid out to print on A4 landscape.
-pub struct SheetWriter {
-    sheet: Worksheet,
-    boxed: Format,
-    /// The last row written.
-    row: u32,
-    last_col: u16,
-}
-
-impl SheetWriter {
-    /// Starts a sheet with its title, subtitle (none when empty), headers and column widths.
-    pub fn new(name: &str, title: &str, subtitle: &str, headers: &[&str], widths: &[f64]) -> Result<Self, String> {
-        let mut sheet = Worksheet::new();
-        sheet.set_name(name).map_err(err)?;
-        sheet.set_landscape();
-        sheet.set_paper_size(9);
-        let last_col = headers.len().max(1) as u16 - 1;
-        let title_format = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
-        let boxed = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
-        let head = boxed.clone().set_bold();
-        sheet.merge_range(0, 0, 0, last_col, title, &title_format).map_err(err)?;
-        let mut row = 1;
-        if !subtitle.is_empty() {
-            sheet.merge_range(1, 0, 1, last_col, subtitle, &Format::new()).map_err(err)?;
-            row = 2;
-        }
-        for (col, h) in headers.iter().enumerate() {
-            sheet.write_string_with_format(row, col as u16, *h, &head).map_err(err)?;
-        }
-        for (col, width) in widths.iter().enumerate() {
-            sheet.set_column_width(col as u16, *width).map_err(err)?;
-        }
-        Ok(SheetWriter { sheet, boxed, row, last_col })
-    }
-
-    /// Writes the next row, bordered.
-    pub fn row(&mut self, cells: impl IntoIterator<Item = Cell>) -> Result<(), String> {
-        self.row += 1;
-        for (col, cell) in cells.into_iter().enumerate() {
-            let col = col as u16;
-            match cell {
-                Cell::Text(t) => self.sheet.write_string_with_format(self.row, col, t, &self.boxed),
-                Cell::Number(n) => self.sheet.write_number_with_format(self.row, col, n, &self.boxed),
-            }
-            .map_err(err)?;
-        }
-        Ok(())
-    }
-
-    /// Ends the sheet with the footer line, one row clear of the table, and returns the
-    /// workbook's bytes.
-    pub fn finish(mut self, footer: Option<&Footer>) -> Result<Vec<u8>, String> {
-        if let Some(footer) = footer {
-            let row = self.row + 2;
-            self.sheet.merge_range(row, 0, row, self.last_col, &footer.line(), &Format::new()).map_err(err)?;
-        }
-        let mut book = Workbook::new();
-        book.set_zip_compression_level(ZIP_LEVEL);
-        book.push_worksheet(self.sheet);
-        book.save_to_buffer().map_err(err)
-    }
-}
-
-impl std::fmt::Debug for SheetWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SheetWriter").field("row", &self.row).finish_non_exhaustive()
-    }
-}
-
-fn err(e: XlsxError) -> String {
-    e.to_string()
-}
-
-/// A workbook of one sheet, as [`SheetWriter`] lays it out.
-pub fn workbook(s: Sheet) -> Result<Vec<u8>, String> {
-    let mut writer = SheetWriter::new(s.name, &s.title, &s.subtitle, s.headers, s.widths)?;
-    for cells in s.rows {
-        writer.row(cells)?;
-    }
-    writer.finish(s.footer.as_ref())
 }
 
 /// 附件3's column headers: two header rows folded into one (the level over its three counts).

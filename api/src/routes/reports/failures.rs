@@ -82,6 +82,8 @@ type Lines = Vec<(FailureLine, Vec<u8>)>;
 fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Lines {
     let mut out: Lines = Vec::new();
     let mut last_key: Option<(String, String)> = None;
+    // The lines come by enterprise: its county is looked up once, not on every line.
+    let mut county: (String, String) = Default::default();
     for r in rows {
         let makeup = Outcome::of(r.makeup_score, r.makeup_finish_reason.as_deref(), r.makeup_absent.unwrap_or(false));
         let key = (r.worker_id.clone(), r.plan_id.clone());
@@ -96,9 +98,13 @@ fn lines(rows: Vec<Failure>, bureaus: &Bureaus) -> Lines {
         last_key = Some(key);
         let Some(first) = Outcome::of(r.score, r.finish_reason.as_deref(), r.absent) else { continue };
         let role = WorkerRole::parse(&r.role).unwrap_or(WorkerRole::OtherStaff);
+        if county.0 != r.organization_path {
+            let name = bureaus.above(&r.organization_path, "county").map(|(_, n)| n.to_owned()).unwrap_or_default();
+            county = (r.organization_path.clone(), name);
+        }
         let line = FailureLine {
             seq: 0,
-            county: bureaus.above(&r.organization_path, "county").map(|(_, n)| n.to_owned()).unwrap_or_default(),
+            county: county.1.clone(),
             enterprise: r.organization_name,
             person_type: person_type(role, r.position.as_deref()),
             role,
