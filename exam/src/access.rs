@@ -105,6 +105,28 @@ impl Role {
         }
     }
 
+    /// Whether this role may add courses to the catalogue, kept by its own organization:
+    /// the bureaus (the province and the counties, and a city for its own).
+    pub fn may_keep_courses(self) -> bool {
+        self.is_bureau_admin()
+    }
+
+    /// Whether this role may set a learning plan or record training for an enterprise:
+    /// the enterprise itself (its principal, as a worker, is checked by the caller).
+    pub fn may_run_enterprise_learning(self, relation: Relation) -> bool {
+        self == Self::EnterpriseAdmin && relation == Relation::Own
+    }
+
+    /// Whether this role may read the archives (一人一档、一企一档) of an enterprise and its
+    /// workers: the enterprise and the bureaus above it, no one else.
+    pub fn may_read_archives(self, relation: Relation) -> bool {
+        match self {
+            Self::ProvinceAdmin | Self::CityAdmin | Self::CountyAdmin => true,
+            Self::EnterpriseAdmin => relation == Relation::Own,
+            _ => false,
+        }
+    }
+
     /// Whether this role may read the campaign's reports (附件3, 附件4, the publication
     /// list) for its subtree: the bureaus.
     pub fn may_view_reports(self) -> bool {

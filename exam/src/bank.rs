@@ -34,6 +34,21 @@ labelled_enum! {
     }
 }
 
+impl Category {
+    /// Whether this is one of the laws and rules of the notice (a learning plan's "law"
+    /// items name one), rather than a practical topic.
+    pub fn is_law(self) -> bool {
+        !matches!(
+            self,
+            Self::OperatingSkills
+                | Self::DualPrevention
+                | Self::SafetyKnowledge
+                | Self::SelfRescue
+                | Self::AccidentCases
+        )
+    }
+}
+
 labelled_enum! {
     /// 难度.
     Difficulty {

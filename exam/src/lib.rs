@@ -11,7 +11,9 @@ pub mod access;
 pub mod bank;
 pub mod bank_file;
 pub mod credit_code;
+pub mod evidence;
 pub mod integration;
+pub mod learning;
 pub mod org;
 pub mod paper;
 pub mod password;
@@ -25,6 +27,7 @@ pub mod schedule;
 pub mod sheet;
 mod table;
 pub mod text;
+pub mod training;
 pub mod worker;
 
 pub use access::Role;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::org::Industry;
 use crate::plan::PlanKind;
-pub use crate::sheet::{workbook, Cell, Sheet, SheetWriter};
+pub use crate::sheet::{workbook, workbook_of, Cell, Sheet, SheetWriter};
 use crate::WorkerRole;
 
 /// The three exam levels, in the notice's column order.

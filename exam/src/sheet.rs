@@ -67,14 +67,8 @@ enum Style {
     Head = 3,
 }
 
-const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#;
-
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-
-const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
 
 /// Fonts: normal, bold, bold 16 pt. Borders: none, thin all round. Cell styles in the
 /// order of [`Style`]: plain; the title (bold 16, centred); a table cell (thin border,
@@ -82,14 +76,18 @@ const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="3"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="16"/><name val="Calibri"/><family val="2"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border><border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right><top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment horizontal="center"/></xf><xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1" applyAlignment="1"><alignment horizontal="center" wrapText="1"/></xf><xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1"><alignment horizontal="center" wrapText="1"/></xf></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
 
-/// A sheet written a row at a time, so that rows can be written while the next ones are
-/// still being read: the title (merged across), the subtitle, the header row, the rows
-/// with borders, then the footer line, laid out to print on A4 landscape.
+/// A workbook written a row at a time, so that rows can be written while the next ones
+/// are still being read. Each sheet: the title (merged across), the subtitle, the header
+/// row, the rows with borders, then the footer line, laid out to print on A4 landscape.
+/// Sheets follow one another ([`SheetWriter::next_sheet`]).
 pub struct SheetWriter {
     zip: ZipWriter<Cursor<Vec<u8>>>,
+    options: SimpleFileOptions,
+    /// The sheets' names, the current one last.
+    names: Vec<String>,
     /// Sheet XML not yet in the deflate stream.
     xml: String,
-    /// The rows written so far.
+    /// The rows of the current sheet so far.
     rows: u32,
     columns: u16,
     /// Rows merged across the table (title, subtitle, footer), by number.
@@ -97,53 +95,81 @@ pub struct SheetWriter {
 }
 
 impl SheetWriter {
-    /// Starts a sheet with its title, subtitle (none when empty), headers and column widths.
+    /// Starts a workbook with a sheet of this title, subtitle (none when empty), headers and
+    /// column widths.
     pub fn new(name: &str, title: &str, subtitle: &str, headers: &[&str], widths: &[f64]) -> Result<Self, String> {
-        check_sheet_name(name)?;
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
             .compression_level(Some(ZIP_LEVEL));
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-        let workbook = format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="{}" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-            escape(name)
-        );
-        for (path, text) in [
-            ("[Content_Types].xml", CONTENT_TYPES),
-            ("_rels/.rels", ROOT_RELS),
-            ("xl/workbook.xml", workbook.as_str()),
-            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
-            ("xl/styles.xml", STYLES),
-        ] {
-            zip.start_file(path, options).map_err(|e| e.to_string())?;
-            zip.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+        zip.start_file("xl/styles.xml", options).map_err(|e| e.to_string())?;
+        zip.write_all(STYLES.as_bytes()).map_err(|e| e.to_string())?;
+        let mut writer = SheetWriter {
+            zip,
+            options,
+            names: Vec::new(),
+            xml: String::with_capacity(FLUSH_AT * 2),
+            rows: 0,
+            columns: 1,
+            merged: Vec::new(),
+        };
+        writer.start_sheet(name, title, subtitle, headers, widths)?;
+        Ok(writer)
+    }
+
+    /// Ends the current sheet with its footer and starts the next one.
+    pub fn next_sheet(
+        &mut self,
+        footer: Option<&Footer>,
+        name: &str,
+        title: &str,
+        subtitle: &str,
+        headers: &[&str],
+        widths: &[f64],
+    ) -> Result<(), String> {
+        self.end_sheet(footer)?;
+        self.start_sheet(name, title, subtitle, headers, widths)
+    }
+
+    fn start_sheet(
+        &mut self,
+        name: &str,
+        title: &str,
+        subtitle: &str,
+        headers: &[&str],
+        widths: &[f64],
+    ) -> Result<(), String> {
+        check_sheet_name(name)?;
+        if self.names.iter().any(|n| n.to_lowercase() == name.to_lowercase()) {
+            return Err(format!("two sheets named {name:?}"));
         }
-        zip.start_file("xl/worksheets/sheet1.xml", options).map_err(|e| e.to_string())?;
-        let mut xml = String::with_capacity(FLUSH_AT * 2);
-        xml.push_str(
+        self.names.push(name.to_owned());
+        let path = format!("xl/worksheets/sheet{}.xml", self.names.len());
+        self.zip.start_file(path, self.options).map_err(|e| e.to_string())?;
+        self.rows = 0;
+        self.columns = headers.len().max(1) as u16;
+        self.xml.push_str(
             r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#,
         );
         if !widths.is_empty() {
-            xml.push_str("<cols>");
+            self.xml.push_str("<cols>");
             for (i, width) in widths.iter().enumerate() {
                 let n = i + 1;
-                xml.push_str(&format!(
+                self.xml.push_str(&format!(
                     r#"<col min="{n}" max="{n}" width="{}" customWidth="1"/>"#,
                     column_width(*width)
                 ));
             }
-            xml.push_str("</cols>");
+            self.xml.push_str("</cols>");
         }
-        xml.push_str("<sheetData>");
-        let mut writer = SheetWriter { zip, xml, rows: 0, columns: headers.len().max(1) as u16, merged: Vec::new() };
-        writer.merged_line(title, Style::Title);
+        self.xml.push_str("<sheetData>");
+        self.merged_line(title, Style::Title);
         if !subtitle.is_empty() {
-            writer.merged_line(subtitle, Style::Plain);
+            self.merged_line(subtitle, Style::Plain);
         }
-        writer.push_row(headers.iter().map(|h| Cell::Text((*h).to_owned())), Style::Head);
-        Ok(writer)
+        self.push_row(headers.iter().map(|h| Cell::Text((*h).to_owned())), Style::Head);
+        Ok(())
     }
 
     /// Writes the next row, bordered.
@@ -158,6 +184,47 @@ impl SheetWriter {
     /// Ends the sheet with the footer line, one row clear of the table, and returns the
     /// workbook's bytes.
     pub fn finish(mut self, footer: Option<&Footer>) -> Result<Vec<u8>, String> {
+        self.end_sheet(footer)?;
+        let sheets = self.names.len();
+        let mut content_types = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#,
+        );
+        let mut workbook = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#,
+        );
+        let mut rels = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#,
+        );
+        for (i, name) in self.names.iter().enumerate() {
+            let n = i + 1;
+            content_types.push_str(&format!(
+                r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+            ));
+            workbook.push_str(&format!(r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#, escape(name)));
+            rels.push_str(&format!(
+                r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+            ));
+        }
+        debug_assert!(sheets > 0);
+        content_types.push_str("</Types>");
+        workbook.push_str("</sheets></workbook>");
+        rels.push_str("</Relationships>");
+        for (path, text) in [
+            ("xl/workbook.xml", workbook.as_str()),
+            ("xl/_rels/workbook.xml.rels", rels.as_str()),
+            ("_rels/.rels", ROOT_RELS),
+            ("[Content_Types].xml", content_types.as_str()),
+        ] {
+            self.zip.start_file(path, self.options).map_err(|e| e.to_string())?;
+            self.zip.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        Ok(self.zip.finish().map_err(|e| e.to_string())?.into_inner())
+    }
+
+    fn end_sheet(&mut self, footer: Option<&Footer>) -> Result<(), String> {
         if let Some(footer) = footer {
             self.rows += 1;
             self.merged_line(&footer.line(), Style::Plain);
@@ -174,8 +241,7 @@ impl SheetWriter {
         self.xml.push_str(
             r#"<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/><pageSetup paperSize="9" orientation="landscape"/></worksheet>"#,
         );
-        self.flush()?;
-        Ok(self.zip.finish().map_err(|e| e.to_string())?.into_inner())
+        self.flush()
     }
 
     fn flush(&mut self) -> Result<(), String> {
@@ -223,11 +289,26 @@ impl std::fmt::Debug for SheetWriter {
 
 /// A workbook of one sheet, as [`SheetWriter`] lays it out.
 pub fn workbook(s: Sheet) -> Result<Vec<u8>, String> {
-    let mut writer = SheetWriter::new(s.name, &s.title, &s.subtitle, s.headers, s.widths)?;
-    for cells in s.rows {
+    workbook_of(vec![s])
+}
+
+/// A workbook of several sheets, in order (at least one).
+pub fn workbook_of(sheets: Vec<Sheet>) -> Result<Vec<u8>, String> {
+    let mut sheets = sheets.into_iter();
+    let first = sheets.next().ok_or("a workbook needs a sheet")?;
+    let mut writer = SheetWriter::new(first.name, &first.title, &first.subtitle, first.headers, first.widths)?;
+    let mut footer = first.footer;
+    for cells in first.rows {
         writer.row(cells)?;
     }
-    writer.finish(s.footer.as_ref())
+    for s in sheets {
+        writer.next_sheet(footer.as_ref(), s.name, &s.title, &s.subtitle, s.headers, s.widths)?;
+        footer = s.footer;
+        for cells in s.rows {
+            writer.row(cells)?;
+        }
+    }
+    writer.finish(footer.as_ref())
 }
 
 /// Excel's rules for a sheet's name.
@@ -347,6 +428,28 @@ mod tests {
         assert_eq!(rows[6], ["", "", ""], "one row clear of the table");
         assert!(rows[7][0].starts_with("填报单位：兰山区应急管理局"), "{:?}", rows[7]);
         assert_eq!(merged, ["(0, 0)-(0, 2)", "(1, 0)-(1, 2)", "(7, 0)-(7, 2)"]);
+    }
+
+    #[test]
+    fn sheets_follow_one_another_each_with_its_own_layout() {
+        let sheet = |name: &'static str, title: &str, rows: usize| Sheet {
+            name,
+            title: title.into(),
+            subtitle: String::new(),
+            headers: &["项目", "内容"],
+            widths: &[10.0, 30.0],
+            rows: (0..rows).map(|i| vec![Cell::from(i as i64), Cell::from(format!("第{i}行"))]).collect(),
+            footer: None,
+        };
+        let bytes = workbook_of(vec![sheet("基本信息", "一人一档", 2), sheet("考试", "考试记录", 3)]).unwrap();
+        let (first, merged) = read(bytes.clone(), "基本信息");
+        assert_eq!(first.len(), 4);
+        assert_eq!(merged, ["(0, 0)-(0, 1)"]);
+        let (second, _) = read(bytes, "考试");
+        assert_eq!(second.len(), 5);
+        assert_eq!(second[4][1], Data::String("第2行".into()));
+        assert!(workbook_of(vec![sheet("同名", "a", 1), sheet("同名", "b", 1)]).is_err());
+        assert!(workbook_of(Vec::new()).is_err());
     }
 
     #[test]
