@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod demo;
 pub mod demo_bank;
 pub mod error;
+pub mod evidence_store;
 pub mod extract;
 pub mod face_pool;
 pub mod keys;

@@ -18,6 +18,7 @@
 //! | `SANDA_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (only behind a trusted load balancer) |
 //! | `SANDA_MAX_BODY_BYTES` | 65536 | largest JSON request body |
 //! | `SANDA_WORKERS` | number of cores | HTTP worker threads |
+//! | `SANDA_EVIDENCE_DIR` | `<data dir>/evidence` | training evidence files (photos, scans), sealed with the data key; with several servers, a directory they all share |
 //! | `SANDA_FACE_MODELS` | `<data dir>/models` | the two face models (`scripts/fetch-face-models`) |
 //! | `SANDA_FACE_THRESHOLD` | `0.42` | cosine similarity at or above which two faces match |
 //! | `SANDA_FACE_THREADS` | number of cores | face analyses run at once |
@@ -86,6 +87,7 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
     pub workers: usize,
+    pub evidence_dir: PathBuf,
     pub face_models_dir: PathBuf,
     pub face_threshold: f32,
     pub face_threads: usize,
@@ -247,6 +249,7 @@ impl Settings {
             trust_forwarded_for,
             max_body_bytes: parsed("SANDA_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
             workers: parsed("SANDA_WORKERS", cores)?,
+            evidence_dir: var("SANDA_EVIDENCE_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("evidence")),
             face_models_dir: var("SANDA_FACE_MODELS").map(PathBuf::from).unwrap_or_else(|| data_dir.join("models")),
             face_threshold: parsed("SANDA_FACE_THRESHOLD", DEFAULT_FACE_THRESHOLD)?,
             face_threads,

@@ -8,6 +8,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::tokens::TokenKeys;
 use crate::error::{ApiError, Code};
+use crate::evidence_store::{EvidenceStore, LocalDisk};
 use crate::face_pool::FacePool;
 use crate::papers::Shapes;
 use crate::settings::Settings;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub face: FacePool,
     /// Drawn papers' shapes, for checking answers without a query.
     pub papers: Arc<Shapes>,
+    /// Training evidence files, sealed.
+    pub evidence: Arc<dyn EvidenceStore>,
 }
 
 /// How many papers' shapes a server keeps (about 1 KB each).
@@ -43,7 +46,9 @@ impl AppState {
     pub fn new(pool: DbPool, cipher: Cipher, tokens: TokenKeys, settings: Arc<Settings>, face: FacePool) -> Self {
         let db_gate = Gate::new(pool.max_size() as usize, DB_WAIT);
         let burst_gate = Gate::new(settings.db_burst_connections as usize, BURST_WAIT);
-        Self { pool, db_gate, burst_gate, cipher, tokens, settings, face, papers: Arc::new(Shapes::new(PAPER_SHAPES)) }
+        let evidence = Arc::new(LocalDisk::new(settings.evidence_dir.clone()));
+        let papers = Arc::new(Shapes::new(PAPER_SHAPES));
+        Self { pool, db_gate, burst_gate, cipher, tokens, settings, face, papers, evidence }
     }
 
     /// [`AppState::db`] for work that arrives in bursts on exam day, thousands in the same

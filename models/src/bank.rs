@@ -49,7 +49,7 @@ struct VersionRow {
     legal_basis: String,
 }
 
-fn list_of<T>(s: &str, parse: fn(&str) -> Result<T, exam::ValueError>) -> Option<Vec<T>> {
+pub(crate) fn list_of<T>(s: &str, parse: fn(&str) -> Result<T, exam::ValueError>) -> Option<Vec<T>> {
     s.split(',').filter(|x| !x.is_empty()).map(|x| parse(x).ok()).collect()
 }
 
@@ -74,7 +74,7 @@ impl VersionRow {
     }
 }
 
-fn join<T: Copy>(items: &[T], code: fn(T) -> &'static str) -> String {
+pub(crate) fn join<T: Copy>(items: &[T], code: fn(T) -> &'static str) -> String {
     items.iter().map(|i| code(*i)).collect::<Vec<_>>().join(",")
 }
 

@@ -239,3 +239,70 @@ pub fn ids(conn: &mut DbConn, plan: &PlanId) -> Result<Vec<WorkerId>, DbError> {
     let ids: Vec<String> = c::table.filter(c::plan_id.eq(plan.as_str())).select(c::worker_id).load(conn)?;
     Ok(ids.into_iter().map(WorkerId::from_db).collect())
 }
+
+/// One exam a worker was listed for, with how it came out, for the worker's archive.
+#[derive(Debug, Clone)]
+pub struct ExamRecord {
+    pub plan_id: PlanId,
+    pub plan_name: String,
+    pub kind: String,
+    /// A makeup's first exam.
+    pub original_plan_id: Option<PlanId>,
+    pub window_start: NaiveDateTime,
+    pub window_end: NaiveDateTime,
+    /// When the finished attempt started.
+    pub sat_at: Option<NaiveDateTime>,
+    /// passed | failed | cheating; none while not sat.
+    pub result: Option<String>,
+    pub score: Option<i32>,
+    /// 缺考, recorded once the window closed.
+    pub absent: bool,
+}
+
+/// Every exam a worker was listed for, by opening.
+pub fn of_worker(conn: &mut DbConn, worker: &WorkerId) -> Result<Vec<ExamRecord>, DbError> {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<i32>,
+        bool,
+    );
+    let rows: Vec<Row> = c::table
+        .inner_join(p::table)
+        .filter(c::worker_id.eq(worker.as_str()))
+        .order((p::window_start, p::id))
+        .select((
+            p::id,
+            p::name,
+            p::kind,
+            p::original_plan_id,
+            p::window_start,
+            p::window_end,
+            c::sat_at,
+            c::result,
+            c::score,
+            c::absent,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, plan_name, kind, original, window_start, window_end, sat_at, result, score, absent)| ExamRecord {
+            plan_id: PlanId::from_db(id),
+            plan_name,
+            kind,
+            original_plan_id: original.map(PlanId::from_db),
+            window_start,
+            window_end,
+            sat_at,
+            result,
+            score,
+            absent,
+        })
+        .collect())
+}

@@ -42,9 +42,19 @@ impl Cipher {
     /// Encrypts `plain`, bound to `context` (e.g. the column name) so a value cannot be
     /// moved to another column and still decrypt.
     pub fn encrypt(&self, context: &str, plain: &str) -> Vec<u8> {
+        self.seal(context, plain.as_bytes())
+    }
+
+    pub fn decrypt(&self, context: &str, sealed: &[u8]) -> Result<String, DbError> {
+        let plain = self.open(context, sealed)?;
+        String::from_utf8(plain).map_err(|_| DbError::Corrupt(format!("{context}: ciphertext does not open")))
+    }
+
+    /// [`Cipher::encrypt`] for bytes (a file: evidence of a training session).
+    pub fn seal(&self, context: &str, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let payload = Payload { msg: plain.as_bytes(), aad: context.as_bytes() };
+        let payload = Payload { msg: plain, aad: context.as_bytes() };
         // AES-GCM only fails for messages over 64 GiB.
         let sealed = self.aead.encrypt(Nonce::from_slice(&nonce), payload).unwrap_or_default();
         let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
@@ -54,18 +64,17 @@ impl Cipher {
         out
     }
 
-    pub fn decrypt(&self, context: &str, sealed: &[u8]) -> Result<String, DbError> {
+    /// [`Cipher::decrypt`] for bytes.
+    pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, DbError> {
         let corrupt = || DbError::Corrupt(format!("{context}: ciphertext does not open"));
         let (version, rest) = sealed.split_first().ok_or_else(corrupt)?;
         if *version != VERSION || rest.len() < NONCE_LEN {
             return Err(corrupt());
         }
         let (nonce, body) = rest.split_at(NONCE_LEN);
-        let plain = self
-            .aead
+        self.aead
             .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: context.as_bytes() })
-            .map_err(|_| corrupt())?;
-        String::from_utf8(plain).map_err(|_| corrupt())
+            .map_err(|_| corrupt())
     }
 
     /// A keyed hash of `value` in `context`, hex-encoded: equal values give equal hashes,

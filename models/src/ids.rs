@@ -100,3 +100,27 @@ typed_id!(
     /// An event a webhook gave up on (dead letter).
     DeadLetterId
 );
+typed_id!(
+    /// A course of the catalogue.
+    CourseId
+);
+typed_id!(
+    /// A lesson of a course.
+    LessonId
+);
+typed_id!(
+    /// An enterprise's learning plan.
+    LearningPlanId
+);
+typed_id!(
+    /// A practice quiz a worker started.
+    PracticeId
+);
+typed_id!(
+    /// A training session (厂级/车间级/班组级).
+    TrainingSessionId
+);
+typed_id!(
+    /// An evidence file of a training session.
+    EvidenceId
+);

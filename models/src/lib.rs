@@ -15,6 +15,7 @@ pub mod dead_letter;
 pub mod face;
 pub mod face_check;
 pub mod ids;
+pub mod learning;
 pub mod liveness;
 pub mod organization;
 pub mod outbox;
@@ -28,14 +29,15 @@ pub mod schema;
 pub mod scope;
 pub mod session;
 pub mod throttle;
+pub mod training;
 pub mod webhook;
 pub mod worker;
 
 pub use crypto::Cipher;
 pub use db::{Backend, DbConn, DbPool, DbUrl};
 pub use ids::{
-    AccountId, AttemptId, BankId, DeadLetterId, EventId, ExamSessionId, FlagId, OrgId, PlanId, QuestionId, RegCodeId,
-    SessionId, WebhookId, WorkerId,
+    AccountId, AttemptId, BankId, CourseId, DeadLetterId, EventId, EvidenceId, ExamSessionId, FlagId, LearningPlanId,
+    LessonId, OrgId, PlanId, PracticeId, QuestionId, RegCodeId, SessionId, TrainingSessionId, WebhookId, WorkerId,
 };
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Jurisdiction;

@@ -444,6 +444,126 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    courses (id) {
+        id -> Text,
+        organization_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        roles -> Text,
+        industries -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lessons (id) {
+        id -> Text,
+        course_id -> Text,
+        position -> Integer,
+        title -> Text,
+        kind -> Text,
+        url -> Text,
+        duration_secs -> Integer,
+    }
+}
+
+diesel::table! {
+    lesson_progress (worker_id, lesson_id) {
+        worker_id -> Text,
+        lesson_id -> Text,
+        seconds -> Integer,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    learning_clocks (worker_id) {
+        worker_id -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    learning_plans (id) {
+        id -> Text,
+        organization_id -> Text,
+        title -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    learning_plan_items (plan_id, position) {
+        plan_id -> Text,
+        position -> Integer,
+        content -> Text,
+        course_id -> Nullable<Text>,
+        law -> Nullable<Text>,
+        material_title -> Nullable<Text>,
+        material_url -> Nullable<Text>,
+        roles -> Text,
+        focus -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+    }
+}
+
+diesel::table! {
+    practice_sessions (id) {
+        id -> Text,
+        worker_id -> Text,
+        category -> Nullable<Text>,
+        question_count -> Integer,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_sessions (id) {
+        id -> Text,
+        organization_id -> Text,
+        level -> Text,
+        key_position -> Bool,
+        topic -> Text,
+        trainer -> Text,
+        held_on -> Date,
+        minutes -> Integer,
+        provider -> Text,
+        provider_name -> Nullable<Text>,
+        source -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_attendees (session_id, worker_id) {
+        session_id -> Text,
+        worker_id -> Text,
+    }
+}
+
+diesel::table! {
+    training_evidence (id) {
+        id -> Text,
+        session_id -> Text,
+        file_name -> Text,
+        kind -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        store_key -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(registration_codes -> organizations (organization_id));
 diesel::joinable!(workers -> organizations (organization_id));
 diesel::joinable!(worker_history -> workers (worker_id));
@@ -464,6 +584,17 @@ diesel::joinable!(attempt_flags -> attempts (attempt_id));
 diesel::joinable!(integration_webhooks -> accounts (client_account_id));
 diesel::joinable!(integration_dead_letters -> integration_webhooks (webhook_id));
 diesel::joinable!(integration_dead_letters -> integration_events (event_seq));
+
+diesel::joinable!(courses -> organizations (organization_id));
+diesel::joinable!(lessons -> courses (course_id));
+diesel::joinable!(lesson_progress -> lessons (lesson_id));
+diesel::joinable!(lesson_progress -> workers (worker_id));
+diesel::joinable!(learning_plan_items -> learning_plans (plan_id));
+diesel::joinable!(learning_plans -> organizations (organization_id));
+diesel::joinable!(training_sessions -> organizations (organization_id));
+diesel::joinable!(training_attendees -> training_sessions (session_id));
+diesel::joinable!(training_attendees -> workers (worker_id));
+diesel::joinable!(training_evidence -> training_sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -497,4 +628,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     integration_events,
     integration_webhooks,
     integration_dead_letters,
+    courses,
+    lessons,
+    lesson_progress,
+    learning_clocks,
+    learning_plans,
+    learning_plan_items,
+    practice_sessions,
+    training_sessions,
+    training_attendees,
+    training_evidence,
 );

@@ -53,6 +53,7 @@ pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.to_path_buf(),
+        evidence_dir: dir.join("evidence"),
         database_url,
         db_pool_size: 4,
         db_burst_connections: 1,

@@ -13,6 +13,7 @@ mod face;
 mod helpers;
 mod integration;
 mod jurisdiction;
+mod learning;
 mod liveness;
 mod openapi;
 mod ops;

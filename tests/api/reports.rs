@@ -14,7 +14,7 @@ fn id(v: &Value) -> String {
 }
 
 /// A worker of `role` with a position; (worker id, token, resident id).
-async fn worker(
+pub(crate) async fn worker(
     app: &TestApp,
     admin: &str,
     ent: &str,
@@ -54,7 +54,7 @@ async fn enterprise(app: &TestApp, county: &str, name: &str, industry: &str) -> 
     id(&body)
 }
 
-async fn all_staff_plan(app: &TestApp, admin: &str, ent: &str, bank: &str) -> String {
+pub(crate) async fn all_staff_plan(app: &TestApp, admin: &str, ent: &str, bank: &str) -> String {
     let (ws, we) = window(-60, 60);
     let plan = app
         .post(
@@ -70,7 +70,7 @@ async fn all_staff_plan(app: &TestApp, admin: &str, ent: &str, bank: &str) -> St
 }
 
 /// Answers every question right (`right`) or none, and hands in.
-async fn sit(app: &TestApp, token: &str, plan: &str, right: bool) -> Value {
+pub(crate) async fn sit(app: &TestApp, token: &str, plan: &str, right: bool) -> Value {
     let paper = start(app, token, plan).await;
     let attempt = id(&paper);
     if right {
@@ -83,7 +83,7 @@ async fn sit(app: &TestApp, token: &str, plan: &str, right: bool) -> Value {
 }
 
 /// Closes a plan's window and waits for the sweeper to record its absentees.
-async fn close(app: &TestApp, admin: &str, plan: &str) {
+pub(crate) async fn close(app: &TestApp, admin: &str, plan: &str) {
     let (ws, we) = window(-120, 0);
     app.patch(&format!("/api/v1/exam-plans/{plan}"), admin, json!({"window_start": ws, "window_end": we}))
         .await

@@ -101,6 +101,8 @@ struct World {
     code_b_text: String,
     worker_b: String,
     worker_b_token: String,
+    /// B's worker's ID number, to list it on an attendance sheet.
+    worker_b_rid: String,
     worker_b2: String,
     worker_b2_token: String,
     bank_b: String,
@@ -139,6 +141,11 @@ struct World {
     /// A webhook for `client_b` whose receiver is gone, and an event it gave up on.
     webhook_b: String,
     dead_letter_b: String,
+    /// A course kept by B's city, and its lesson.
+    course_b: String,
+    lesson_b: String,
+    /// The photo of a training session B's enterprise uploaded.
+    evidence_b: String,
 }
 
 impl World {
@@ -148,6 +155,7 @@ impl World {
         ids.extend([&self.session_b, &self.session_b2, &self.worker_b3, &self.worker_b4, &self.worker_b5]);
         ids.extend([&self.attempt_b4, &self.attempt_b5, &self.flag_b, &self.attempt_b6, &self.check_b6]);
         ids.extend([&self.challenge_b6, &self.client_b, &self.webhook_b, &self.dead_letter_b]);
+        ids.extend([&self.course_b, &self.lesson_b, &self.evidence_b]);
         ids.extend(&self.staff_b);
         ids
     }
@@ -232,7 +240,7 @@ async fn world(app: &TestApp) -> World {
         .post("/api/v1/registration-codes", &city_b_admin, json!({"organization_id": ent_b, "label": "历下注册码"}))
         .await
         .expect(201);
-    let (worker_b, worker_b_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下工人").await;
+    let (worker_b, worker_b_token, worker_b_rid, _) = app.worker(&city_b_admin, &ent_b, "历下工人").await;
     let (worker_b2, worker_b2_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下同事").await;
     let (worker_b3, _, _, _) = app.worker(&city_b_admin, &ent_b, "历下验证").await;
     let (worker_b4, worker_b4_token, _, _) = app.worker(&city_b_admin, &ent_b, "历下调座").await;
@@ -300,6 +308,23 @@ async fn world(app: &TestApp) -> World {
         assert!(started.elapsed() < Duration::from_secs(30), "no dead letter for B's webhook");
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     };
+    // B's city's course, and a training record of B's enterprise with its photo.
+    let course = json!({"title": "历下课程", "lessons": [{"title": "历下第一课", "kind": "video",
+                        "url": "https://study.example.cn/lixia", "duration_secs": 600}]});
+    let course = app.post("/api/v1/courses", &city_b_admin, course).await.expect(201);
+    let (course_b, lesson_b) = (id(&course), id(&course["lessons"][0]));
+    let (kind, form) = table::training_record(&worker_b_rid);
+    let req = app
+        .client
+        .post(app.url(&format!("/api/v1/organizations/{ent_b}/training-records")))
+        .bearer_auth(&ent_b_admin)
+        .header("content-type", kind)
+        .body(form);
+    let record = TestApp::finish(req).await.expect(201);
+    let evidence_b = id(&record["evidence"][0]);
+    let plan = json!({"title": "历下学习计划", "starts_on": "2026-07-01", "ends_on": "2026-08-20",
+                      "items": [{"content": "course", "course_id": course_b}]});
+    app.post(&format!("/api/v1/organizations/{ent_b}/learning-plans"), &ent_b_admin, plan).await.expect(201);
     World {
         city_a,
         county_a,
@@ -346,6 +371,10 @@ async fn world(app: &TestApp) -> World {
         client_b_token,
         webhook_b,
         dead_letter_b,
+        course_b,
+        lesson_b,
+        evidence_b,
+        worker_b_rid,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Every route of the API, one handler per file under a folder per resource.
 
+pub mod archives;
 pub mod attempts;
 pub mod auth;
+pub mod courses;
 pub mod exam_plans;
 pub mod exam_sessions;
 pub mod face;
@@ -9,12 +11,14 @@ pub mod health;
 pub mod integration_clients;
 pub mod integration_events;
 pub mod integration_webhooks;
+pub mod learning;
 pub mod me;
 pub mod organizations;
 pub mod questions;
 pub mod registration_codes;
 pub mod reports;
 pub mod staff_accounts;
+pub mod training;
 pub mod workers;
 
 use actix_web::http::header;
@@ -98,6 +102,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(reports::failures::report_publication_list)),
             )
             .service(resource("/reports/coverage", "GET").route(web::get().to(reports::coverage::report_coverage)))
+            .service(
+                resource("/courses", "GET, POST")
+                    .route(web::post().to(courses::create::create_course))
+                    .route(web::get().to(courses::list::list_courses)),
+            )
+            .service(
+                resource("/organizations/{id}/learning-plans", "GET, POST")
+                    .route(web::post().to(learning::plans::create_learning_plan))
+                    .route(web::get().to(learning::plans::list_learning_plans)),
+            )
+            .service(
+                resource("/lessons/{id}/progress", "POST")
+                    .route(web::post().to(learning::progress::record_lesson_progress)),
+            )
+            .service(resource("/me/practice", "POST").route(web::post().to(learning::practice::start_practice)))
+            .service(
+                resource("/organizations/{id}/training-sessions", "POST")
+                    .route(web::post().to(training::create::create_training_session)),
+            )
+            .service(
+                resource("/organizations/{id}/training-template", "GET")
+                    .route(web::get().to(training::template::download_training_template)),
+            )
+            .service(
+                resource("/organizations/{id}/training-records", "POST")
+                    .route(web::post().to(training::upload::upload_training_record)),
+            )
+            .service(
+                resource("/training-evidence/{id}", "GET")
+                    .route(web::get().to(training::evidence::download_training_evidence)),
+            )
+            .service(
+                resource("/workers/{id}/archive", "GET").route(web::get().to(archives::worker::get_worker_archive)),
+            )
+            .service(
+                resource("/organizations/{id}/archive", "GET")
+                    .route(web::get().to(archives::enterprise::get_enterprise_archive)),
+            )
             .service(
                 resource("/registration-codes", "GET, POST")
                     .route(web::post().to(registration_codes::create::create_registration_code))

@@ -121,6 +121,49 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
     }
     vec![
         ("healthz", Own("a public probe")),
+        ("createCourse", Own("names no object: the course joins the caller's own bureau's catalogue")),
+        ("startPractice", Own("draws from the banks above the caller's own enterprise; names no object")),
+        (
+            "listCourses",
+            Foreign(|_| {
+                vec![
+                    call().list().by(WorkerB),
+                    call().query("all=true".into()).list().by(WorkerB),
+                    call().query("role=principal".into()).list().by(CityB),
+                ]
+            }),
+        ),
+        ("recordLessonProgress", Foreign(|w| vec![at(&w.lesson_b).json(json!({"seconds": 30})).by(WorkerB)])),
+        (
+            "createLearningPlan",
+            Foreign(|w| {
+                vec![at(&w.ent_b)
+                    .json(json!({"title": "越权计划", "starts_on": "2026-07-01", "ends_on": "2026-08-20",
+                                 "items": [{"content": "course", "course_id": w.course_b}]}))
+                    .by(EntB)]
+            }),
+        ),
+        ("listLearningPlans", Foreign(|w| vec![at(&w.ent_b).by(EntB)])),
+        (
+            "createTrainingSession",
+            Foreign(|w| {
+                vec![at(&w.ent_b)
+                    .json(json!({"topic": "越权培训", "level": "team", "held_on": "2026-08-25", "hours": 1,
+                                 "trainer": "越权", "provider": "own", "attendees": [w.worker_b]}))
+                    .by(EntB)]
+            }),
+        ),
+        ("downloadTrainingTemplate", Foreign(|w| vec![at(&w.ent_b).by(EntB)])),
+        (
+            "uploadTrainingRecord",
+            Foreign(|w| {
+                let (kind, body) = training_record(&w.worker_b_rid);
+                vec![Call { body: Payload::Bytes(kind, body), ..at(&w.ent_b) }.by(EntB)]
+            }),
+        ),
+        ("downloadTrainingEvidence", Foreign(|w| vec![at(&w.evidence_b).by(EntB), at(&w.evidence_b).by(CityB)])),
+        ("getWorkerArchive", Foreign(|w| vec![at(&w.worker_b).by(EntB), at(&w.worker_b).query("format=xlsx".into())])),
+        ("getEnterpriseArchive", Foreign(|w| vec![at(&w.ent_b).by(EntB), at(&w.ent_b).query("format=xlsx".into())])),
         ("readyz", Own("a public probe")),
         ("login", Own("names credentials, not an object")),
         ("refreshToken", Own("the refresh token is the credential itself")),
@@ -457,6 +500,28 @@ pub(super) fn table() -> Vec<(&'static str, Class)> {
 
 /// What the provincial platform (an integration client at the province) reads everywhere
 /// by design; everything else is refused to it.
+/// The multipart form of a training record for B's enterprise: a CSV sheet listing B's
+/// worker (by the ID number given) and a photo. (content type, body)
+pub(super) fn training_record(worker_b_rid: &str) -> (&'static str, Vec<u8>) {
+    const BOUNDARY: &str = "sanda-security-boundary";
+    let sheet = format!(
+        "培训主题,历下班前会\n培训级别,班组级\n培训日期,2026-08-25\n学时,1\n授课人,历下班长\n培训方式,本企业自行组织\n\n序号,姓名,身份证号码\n1,历下工人,{worker_b_rid}\n"
+    );
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(2, 2, image::Rgb([0, 90, 200])).write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let mut body = Vec::new();
+    for (name, file, kind, bytes) in [
+        ("template", "sheet.csv", "text/csv", sheet.into_bytes()),
+        ("evidence", "photo.png", "image/png", png.into_inner()),
+    ] {
+        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: {kind}\r\n\r\n").into_bytes());
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").into_bytes());
+    ("multipart/form-data; boundary=sanda-security-boundary", body)
+}
+
 pub(super) const PLATFORM_READS: [&str; 6] =
     ["listOrganizations", "getOrganization", "listWorkers", "getWorker", "getWorkerHistory", "listIntegrationEvents"];
 

@@ -9,6 +9,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use exam::plan::PlanKind;
 use exam::report::{Cell, Footer, Sheet};
+use exam::training::TrainingLevel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -73,9 +74,18 @@ pub struct CoverageRow {
     /// Workers who sat an exam in the dates given, counted once per exam level.
     pub examined: i64,
     pub passed: i64,
+    /// Active workers trained at each level (大培训): at least one session of their
+    /// enterprise at 厂级/公司级, 车间级, 班组级.
+    pub trained_company: i64,
+    pub trained_workshop: i64,
+    pub trained_team: i64,
     pub face_enrolled_rate: f64,
     pub verified_rate: f64,
     pub pass_rate: f64,
+    /// Of the registered workers.
+    pub trained_company_rate: f64,
+    pub trained_workshop_rate: f64,
+    pub trained_team_rate: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,7 +122,7 @@ pub struct CoverageReport {
     pub footer: Footer,
 }
 
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 14] = [
     "序号",
     "单位",
     "企业数",
@@ -124,17 +134,20 @@ const HEADERS: [&str; 11] = [
     "参考人次",
     "合格人次",
     "合格率",
+    "公司级培训率",
+    "车间级培训率",
+    "班组级培训率",
 ];
-const WIDTHS: [f64; 11] = [6.0, 30.0, 9.0, 10.0, 11.0, 11.0, 9.0, 9.0, 10.0, 10.0, 9.0];
+const WIDTHS: [f64; 14] = [6.0, 30.0, 9.0, 10.0, 11.0, 11.0, 9.0, 9.0, 10.0, 10.0, 9.0, 11.0, 11.0, 11.0];
 
 fn percent(r: f64) -> String {
     format!("{:.1}%", r * 100.0)
 }
 
-/// Registration and exam coverage for a county, a city, the province or an enterprise:
-/// rows per county (default), city or enterprise with the workers registered, with a face
-/// enrolled and verified, and the workers examined and passed in the dates given, with
-/// their rates and the total; and every exam opened in the dates with candidates there,
+/// Registration, training and exam coverage for a county, a city, the province or an
+/// enterprise: rows per county (default), city or enterprise with the workers registered,
+/// with a face enrolled and verified, trained at each level (厂级/公司级, 车间级, 班组级), and
+/// the workers examined and passed in the dates given, with their rates and the total; and every exam opened in the dates with candidates there,
 /// with how many sat, passed, were absent or voided.
 #[utoipa::path(get, path = "/api/v1/reports/coverage", operation_id = "reportCoverage", tag = "reports",
     security(("bearer" = [])), params(CoverageQuery),
@@ -156,9 +169,13 @@ pub async fn report_coverage(
     let ctx = context_of(&state, me.0, asked).await?;
     // The exams' progress goes into the JSON only.
     let with_plans = matches!(format, ExportFormat::Json);
-    let ((bureaus, enterprises), results, plans) = tokio::try_join!(
+    let ((bureaus, enterprises, trained), results, plans) = tokio::try_join!(
         read(&state, &ctx, |conn, ctx| {
-            Ok((Bureaus::load(conn, &ctx.scope)?, models::report::enterprises(conn, &ctx.scope)?))
+            Ok((
+                Bureaus::load(conn, &ctx.scope)?,
+                models::report::enterprises(conn, &ctx.scope)?,
+                models::training::trained_by_enterprise(conn, &ctx.scope)?,
+            ))
         }),
         read(&state, &ctx, |conn, ctx| Ok(models::report::results(conn, &ctx.scope, ctx.dates)?)),
         read(&state, &ctx, move |conn, ctx| match with_plans {
@@ -193,6 +210,15 @@ pub async fn report_coverage(
             row.passed += r.passed;
         }
     }
+    for (org, level, workers) in &trained {
+        if let Some(row) = group_of.get(org.as_str()).and_then(|k| groups.get_mut(k)) {
+            match level {
+                TrainingLevel::Company => row.trained_company += workers,
+                TrainingLevel::Workshop => row.trained_workshop += workers,
+                TrainingLevel::Team => row.trained_team += workers,
+            }
+        }
+    }
     let mut total = CoverageRow { name: "合计".to_owned(), ..CoverageRow::default() };
     let mut rows: Vec<CoverageRow> = groups
         .into_iter()
@@ -203,6 +229,9 @@ pub async fn report_coverage(
             total.verified += row.verified;
             total.examined += row.examined;
             total.passed += row.passed;
+            total.trained_company += row.trained_company;
+            total.trained_workshop += row.trained_workshop;
+            total.trained_team += row.trained_team;
             row.name = name;
             row.organization_id = id;
             row
@@ -213,6 +242,9 @@ pub async fn report_coverage(
         row.face_enrolled_rate = rate(row.face_enrolled, row.workers);
         row.verified_rate = rate(row.verified, row.workers);
         row.pass_rate = rate(row.passed, row.examined);
+        row.trained_company_rate = rate(row.trained_company, row.workers);
+        row.trained_workshop_rate = rate(row.trained_workshop, row.workers);
+        row.trained_team_rate = rate(row.trained_team, row.workers);
     }
     let plans: Vec<PlanProgress> = plans
         .into_iter()
@@ -264,6 +296,9 @@ pub async fn report_coverage(
                         r.examined.into(),
                         r.passed.into(),
                         percent(r.pass_rate).into(),
+                        percent(r.trained_company_rate).into(),
+                        percent(r.trained_workshop_rate).into(),
+                        percent(r.trained_team_rate).into(),
                     ]
                 })
                 .collect();

@@ -1,0 +1,10 @@
+DROP TABLE training_evidence;
+DROP TABLE training_attendees;
+DROP TABLE training_sessions;
+DROP TABLE practice_sessions;
+DROP TABLE learning_plan_items;
+DROP TABLE learning_plans;
+DROP TABLE learning_clocks;
+DROP TABLE lesson_progress;
+DROP TABLE lessons;
+DROP TABLE courses;
