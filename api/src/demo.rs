@@ -209,6 +209,7 @@ pub fn load(conn: &mut DbConn, cipher: &Cipher, settings: &Settings) -> Result<D
         demo_worker_record(conn, cipher, &huasheng)?;
         let admin = account::find_by_username(conn, "demo.enterprise")?.ok_or_else(ApiError::not_found)?;
         crate::demo_bank::load(conn, &province, &huasheng, &admin.id)?;
+        demo_learning(conn, &province, &lanshan, &huasheng)?;
         let code = demo_code(conn, &huasheng)?;
         Ok(Demo { logins, code, code_enterprise: huasheng.name.clone() })
     })
@@ -240,6 +241,95 @@ fn demo_worker_record(conn: &mut DbConn, cipher: &Cipher, org: &Organization) ->
         },
     )?;
     worker::record_history(conn, &record.id, None, HistoryKind::Registered, None, &serde_json::json!({"demo": true}))?;
+    Ok(())
+}
+
+/// Demo material for 大学习 (links under `.invalid`, which never resolves): a course kept by
+/// the province for everyone and one kept by 兰山区 for other staff, and 华盛商贸's learning
+/// plan naming them and a law. Loaded once.
+fn demo_learning(
+    conn: &mut DbConn,
+    province: &Organization,
+    lanshan: &Organization,
+    huasheng: &Organization,
+) -> Result<(), ApiError> {
+    use exam::learning::{Focus, LessonKind};
+    use models::learning::{Content, NewCourse, NewLesson, NewPlan, PlanItem};
+    let existing = models::learning::list_courses(conn, &models::Jurisdiction::of(province))?;
+    if existing.iter().any(|c| c.title == "《中华人民共和国安全生产法》解读") {
+        return Ok(());
+    }
+    let mut by = |name: &str| -> Result<models::AccountId, ApiError> {
+        Ok(account::find_by_username(conn, name)?.ok_or_else(ApiError::not_found)?.id)
+    };
+    let (province_admin, county_admin, enterprise_admin) =
+        (by("demo.province")?, by("demo.lanshan")?, by("demo.enterprise")?);
+    let lesson = |title: &str, kind: LessonKind, minutes: i32, path: &str| NewLesson {
+        title: title.to_owned(),
+        kind,
+        url: format!("https://study.demo.sanda.invalid/{path}"),
+        duration_secs: minutes * 60,
+    };
+    let law = models::learning::create_course(
+        conn,
+        NewCourse {
+            organization_id: province.id.clone(),
+            title: "《中华人民共和国安全生产法》解读".into(),
+            description: Some(
+                "2021年修正的安全生产法：生产经营单位的安全生产保障、从业人员的权利和义务、法律责任。".into(),
+            ),
+            roles: Vec::new(),
+            industries: Vec::new(),
+            lessons: vec![
+                lesson("总则与安全生产责任制", LessonKind::Video, 30, "wsl/1"),
+                lesson("生产经营单位的安全生产保障", LessonKind::Video, 40, "wsl/2"),
+                lesson("从业人员的安全生产权利义务", LessonKind::Document, 20, "wsl/3.pdf"),
+            ],
+            created_by: province_admin,
+        },
+    )?;
+    let storage = models::learning::create_course(
+        conn,
+        NewCourse {
+            organization_id: lanshan.id.clone(),
+            title: "商贸仓储消防与应急处置".into(),
+            description: Some("仓库用火用电、消防器材使用、初起火灾扑救和疏散。".into()),
+            roles: vec![WorkerRole::OtherStaff],
+            industries: Vec::new(),
+            lessons: vec![
+                lesson("仓库防火检查要点", LessonKind::Video, 25, "storage/1"),
+                lesson("灭火器和消火栓的使用", LessonKind::Video, 15, "storage/2"),
+            ],
+            created_by: county_admin,
+        },
+    )?;
+    let (start, end) = (chrono::NaiveDate::from_ymd_opt(2026, 7, 1), chrono::NaiveDate::from_ymd_opt(2026, 8, 20));
+    let (Some(starts_on), Some(ends_on)) = (start, end) else { return Err(ApiError::not_found()) };
+    let item =
+        |content, roles: Vec<WorkerRole>, focus: Vec<Focus>| PlanItem { content, roles, focus, starts_on, ends_on };
+    models::learning::create_plan(
+        conn,
+        NewPlan {
+            organization_id: huasheng.id.clone(),
+            title: "2026年“大学习”计划".into(),
+            starts_on,
+            ends_on,
+            items: vec![
+                item(
+                    Content::Law(exam::bank::Category::WorkSafetyLaw),
+                    vec![WorkerRole::Principal, WorkerRole::SafetyManager],
+                    vec![Focus::LawsRules, Focus::Management],
+                ),
+                item(Content::Course(law), Vec::new(), vec![Focus::LawsRules]),
+                item(
+                    Content::Course(storage),
+                    vec![WorkerRole::OtherStaff],
+                    vec![Focus::OperatingRules, Focus::EmergencyHandling],
+                ),
+            ],
+            created_by: enterprise_admin,
+        },
+    )?;
     Ok(())
 }
 

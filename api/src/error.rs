@@ -149,6 +149,7 @@ codes! {
     FaceVerificationRequired => (FORBIDDEN, "face_verification_required", "开考前须刷脸核验本人身份：核验记录缺失、已使用或已过期，请重新刷脸", "Verify your face before starting: the verification is missing, already used or expired"),
     AttemptClosed => (CONFLICT, "attempt_closed", "考试已结束（已交卷或时间已到），本次作答未保存", "The attempt is over (submitted or out of time); this answer was not saved"),
     ProgressConflict => (CONFLICT, "progress_conflict", "另一条学习进度正在记录，本次未计时，请稍后再报", "Another progress report of yours is being recorded; this one counted nothing, report again shortly"),
+    PracticeClosed => (CONFLICT, "practice_closed", "您有考试正在进行（考试时间未结束），考试结束后才能练习", "You have an exam whose window is still open; practise once it has closed"),
     NoPracticeQuestions => (UNPROCESSABLE_ENTITY, "no_practice_questions", "题库中暂无适合您的练习题", "The question banks hold no practice questions for you yet"),
     TrainingRecordInvalid => (UNPROCESSABLE_ENTITY, "training_record_invalid", "签到表有误，未保存任何记录，请按提示逐行修改后重新上传", "The attendance sheet has errors and nothing was saved; fix the rows listed and upload it again"),
     EvidenceTooLarge => (PAYLOAD_TOO_LARGE, "evidence_too_large", "佐证材料文件过大", "An evidence file is too large"),

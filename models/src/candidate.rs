@@ -306,3 +306,24 @@ pub fn of_worker(conn: &mut DbConn, worker: &WorkerId) -> Result<Vec<ExamRecord>
         })
         .collect())
 }
+
+/// Whether a worker is listed for an exam whose window is open at `now`, or has an attempt
+/// still running: the answer keys of the banks are then kept from them (no practice).
+pub fn exam_open_for(conn: &mut DbConn, worker: &WorkerId, now: NaiveDateTime) -> Result<bool, DbError> {
+    let listed: i64 = c::table
+        .inner_join(p::table)
+        .filter(c::worker_id.eq(worker.as_str()))
+        .filter(p::window_start.le(now))
+        .filter(p::window_end.gt(now))
+        .count()
+        .get_result(conn)?;
+    if listed > 0 {
+        return Ok(true);
+    }
+    let running: i64 = a::table
+        .filter(a::worker_id.eq(worker.as_str()))
+        .filter(a::status.eq("in_progress"))
+        .count()
+        .get_result(conn)?;
+    Ok(running > 0)
+}

@@ -165,8 +165,20 @@ impl ManageConnection for Manager {
 
 /// Puts a SQLite database (created if new) in WAL mode; see [`SQLITE_WAL`].
 fn use_wal(path: &str) -> Result<(), DbError> {
-    SqliteConnection::establish(path).map_err(DbError::Connection)?.batch_execute(SQLITE_WAL)?;
-    Ok(())
+    // Servers starting together on a new file switch it at once too, and all but one may be
+    // refused at once (not after the busy timeout): they try again shortly, for up to 5 s.
+    let mut tries = 0;
+    loop {
+        let mut conn = SqliteConnection::establish(path).map_err(DbError::Connection)?;
+        match conn.batch_execute(SQLITE_WAL) {
+            Ok(()) => return Ok(()),
+            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("locked") && tries < 250 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// SQLite's planner chooses join orders from the statistics `ANALYZE` keeps; without them

@@ -113,6 +113,14 @@ async fn first_start_creates_the_province_and_its_admin_once() {
         (plans["items"][0]["kind"].as_str(), plans["items"][0]["candidate_count"].as_i64()),
         (Some("enterprise_all_staff"), Some(1))
     );
+    // Two courses (the province's, 兰山区's) and the demo enterprise's learning plan, once.
+    let courses = app.get("/api/v1/courses", &app.admin_token).await.expect(200);
+    let titles: Vec<&str> = courses["items"].as_array().unwrap().iter().map(|c| c["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["《中华人民共和国安全生产法》解读", "商贸仓储消防与应急处置"]);
+    let ent = plans["items"][0]["organizer_id"].as_str().unwrap();
+    let learning = app.get(&format!("/api/v1/organizations/{ent}/learning-plans"), &app.admin_token).await.expect(200);
+    assert_eq!(learning["items"].as_array().unwrap().len(), 1);
+    assert_eq!(learning["items"][0]["items"][1]["title"], "《中华人民共和国安全生产法》解读");
 }
 
 #[actix_web::test]

@@ -84,6 +84,10 @@ async fn no_answer_key_reaches_a_worker_while_the_window_is_open() {
         keep("saveAnswer (stale)", app.send(Method::PUT, &path, Some(&token), Some(stale)).await.expect(200));
     }
     keep("getAttempt", app.get(&format!("/api/v1/attempts/{attempt}"), &token).await.expect(200));
+    keep(
+        "startPractice",
+        app.post("/api/v1/me/practice", &token, json!({"count": 100})).await.expect_error(409, "practice_closed"),
+    );
     keep("listMyExams (in progress)", app.get("/api/v1/me/exams", &token).await.expect(200));
     keep("getMyResult (in progress)", app.get(&format!("/api/v1/attempts/{attempt}/result"), &token).await.expect(200));
     let submitted = app.post(&format!("/api/v1/attempts/{attempt}/submit"), &token, json!({})).await.expect(200);
@@ -93,6 +97,10 @@ async fn no_answer_key_reaches_a_worker_while_the_window_is_open() {
     keep("getAttempt (finished)", app.get(&format!("/api/v1/attempts/{attempt}"), &token).await.expect(200));
     keep("listMyExams (finished)", app.get("/api/v1/me/exams", &token).await.expect(200));
     keep("getMe", app.get("/api/v1/me", &token).await.expect(200));
+    keep(
+        "startPractice (finished, the window open)",
+        app.post("/api/v1/me/practice", &token, json!({})).await.expect_error(409, "practice_closed"),
+    );
     for (what, body) in &seen {
         assert!(body.is_object(), "{what}: {body}");
         let leaks = key_leaks(body);
@@ -130,4 +138,7 @@ async fn no_answer_key_reaches_a_worker_while_the_window_is_open() {
     let after = app.get(&format!("/api/v1/attempts/{attempt}/result"), &token).await.expect(200);
     let leaks = key_leaks(&after);
     assert!(leaks.iter().any(|l| l.ends_with(".correct_answer")) && leaks.iter().any(|l| l == "$.review"), "{leaks:?}");
+    // And practice, with its answers, opens again.
+    let practice = app.post("/api/v1/me/practice", &token, json!({"count": 5})).await.expect(201);
+    assert!(!key_leaks(&practice).is_empty(), "the key check found nothing in {practice}");
 }

@@ -47,12 +47,14 @@ pub struct PracticeQuiz {
 /// exams draw from (the province's and those of the bureaus above the enterprise), suiting
 /// its role and industry, each with its answer, explanation and legal basis for the app to
 /// show after the worker answers. As many as the worker likes; never scored, only counted
-/// in the worker's archive.
+/// in the worker's archive. Closed to a worker listed for an exam whose window is open, as
+/// the exam's own answer keys are.
 #[utoipa::path(post, path = "/api/v1/me/practice", operation_id = "startPractice", tag = "learning",
     security(("bearer" = [])), request_body = StartPracticeRequest,
     responses(
         (status = 201, body = PracticeQuiz), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "not_a_worker", body = ErrorBody),
+        (status = 409, description = "practice_closed: an exam of the worker's is open", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "validation_failed, no_practice_questions", body = ErrorBody)))]
@@ -73,6 +75,10 @@ pub async fn start_practice(
         .db(move |conn, cipher| {
             let worker = models::worker::find_by_account(conn, cipher, &me.account_id)?
                 .ok_or_else(|| ApiError::new(Code::NotAWorker))?;
+            // Practice shows answer keys: none while the worker's own exam is open.
+            if models::candidate::exam_open_for(conn, &worker.id, models::now())? {
+                return Err(ApiError::new(Code::PracticeClosed));
+            }
             // The banks above the enterprise and its own, as its exams draw them.
             let banks: Vec<models::BankId> =
                 models::bank::list_banks(conn, me.scope())?.into_iter().map(|b| b.id).collect();
