@@ -60,7 +60,7 @@ const DATA_KEY: &[u8; 32] = b"sanda-report-bench-data-key-32b!";
 /// The contexts `models::worker` seals a resident ID and a phone with (its constants are private).
 const ID_CONTEXT: &str = "workers.resident_id";
 const PHONE_CONTEXT: &str = "workers.phone";
-/// 1,000 rows of the widest table (workers, 23 columns) stay under SQLite's 32,766 parameters.
+/// 1,000 rows of the widest table (workers, 24 columns) stay under SQLite's 32,766 parameters.
 const ROWS_PER_INSERT: usize = 1000;
 /// About five rows each: the account, the record, candidacies and attempts.
 const WORKERS_PER_TRANSACTION: usize = 2000;
@@ -170,6 +170,8 @@ struct WorkerRow {
     face: bool,
     verification: &'static str,
     verified_by: Option<String>,
+    /// Levels trained at (bits of `workers.trained_levels`).
+    trained: i32,
     at: NaiveDateTime,
 }
 #[derive(Clone)]
@@ -265,6 +267,7 @@ fn write(conn: &mut DbConn, b: &Batch, password_hash: &str, blueprint: &str) -> 
             (w::verification.eq(r.verification), w::verified_by.eq(&r.verified_by)),
             w::verification_reason.eq((r.verification == "flagged").then_some("姓名与身份证号待核实")),
             w::verified_at.eq(r.verified_by.as_ref().map(|_| r.at + Duration::days(3))),
+            w::trained_levels.eq(r.trained),
             (w::registered_at.eq(r.at), w::created_at.eq(r.at), w::updated_at.eq(r.at)),
         ));
         insert_all!(conn, p::table, b.plans, |r| (
@@ -486,6 +489,12 @@ impl Generator {
             face,
             verification,
             verified_by: (verification == "verified").then(|| verifier.to_owned()),
+            // Most trained at company level, fewer at workshop and team level.
+            trained: [(1, 0.9), (2, 0.75), (4, 0.6)]
+                .iter()
+                .filter(|(_, p)| self.rng.gen_bool(*p))
+                .map(|(bit, _)| bit)
+                .sum(),
             at,
         });
         Sitter { worker: id, org: e.unit.id.clone(), role, face }

@@ -58,10 +58,17 @@ pub struct EnterpriseCounts {
     /// Records a bureau checked as real (已核对).
     #[diesel(sql_type = BigInt)]
     pub verified: i64,
+    /// Active workers trained by the enterprise at 厂级/公司级, 车间级, 班组级.
+    #[diesel(sql_type = BigInt)]
+    pub trained_company: i64,
+    #[diesel(sql_type = BigInt)]
+    pub trained_workshop: i64,
+    #[diesel(sql_type = BigInt)]
+    pub trained_team: i64,
 }
 
-/// Every enterprise of the subtree, with its active workers, those with a face enrolled and
-/// those verified. Read from `workers_coverage_idx` alone (so the workers are counted by a
+/// Every enterprise of the subtree, with its active workers, those with a face enrolled,
+/// those verified and those trained at each level. Read from `workers_coverage_idx` alone (so the workers are counted by a
 /// column in it, not by their id).
 pub fn enterprises(conn: &mut DbConn, scope: &Jurisdiction) -> Result<Vec<EnterpriseCounts>, DbError> {
     let sql = placeholders(
@@ -69,7 +76,10 @@ pub fn enterprises(conn: &mut DbConn, scope: &Jurisdiction) -> Result<Vec<Enterp
         "SELECT o.id, o.path, o.name, o.industry,
                 COUNT(w.organization_id) AS workers,
                 COALESCE(SUM(CASE WHEN w.face_enrolled THEN 1 ELSE 0 END), 0) AS face_enrolled,
-                COALESCE(SUM(CASE WHEN w.verification = 'verified' THEN 1 ELSE 0 END), 0) AS verified
+                COALESCE(SUM(CASE WHEN w.verification = 'verified' THEN 1 ELSE 0 END), 0) AS verified,
+                COALESCE(SUM(CASE WHEN (w.trained_levels & 1) <> 0 THEN 1 ELSE 0 END), 0) AS trained_company,
+                COALESCE(SUM(CASE WHEN (w.trained_levels & 2) <> 0 THEN 1 ELSE 0 END), 0) AS trained_workshop,
+                COALESCE(SUM(CASE WHEN (w.trained_levels & 4) <> 0 THEN 1 ELSE 0 END), 0) AS trained_team
          FROM organizations o
          LEFT JOIN workers w ON w.organization_id = o.id AND w.active
          WHERE o.level = 'enterprise' AND o.path LIKE ?

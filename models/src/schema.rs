@@ -113,6 +113,7 @@ diesel::table! {
         registered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        trained_levels -> Integer,
     }
 }
 

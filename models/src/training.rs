@@ -8,9 +8,7 @@ use diesel::prelude::*;
 use exam::evidence::EvidenceKind;
 use exam::training::{ProviderKind, TrainingLevel};
 
-use crate::schema::{
-    organizations as o, training_attendees as a, training_evidence as e, training_sessions as t, workers as w,
-};
+use crate::schema::{organizations as o, training_attendees as a, training_evidence as e, training_sessions as t};
 use crate::{AccountId, DbConn, DbError, EvidenceId, Jurisdiction, OrgId, TrainingSessionId, WorkerId};
 
 /// How a session came in.
@@ -117,6 +115,7 @@ pub fn create(conn: &mut DbConn, new: NewSession, evidence: &[NewEvidence]) -> R
                 .values((a::session_id.eq(id.as_str()), a::worker_id.eq(worker.as_str())))
                 .execute(conn)?;
         }
+        mark_trained(conn, &new.organization_id, &new.attendees, f.level)?;
         for x in evidence {
             diesel::insert_into(e::table)
                 .values((
@@ -150,6 +149,37 @@ pub fn create(conn: &mut DbConn, new: NewSession, evidence: &[NewEvidence]) -> R
         created_by: new.created_by,
         created_at: now,
     })
+}
+
+/// The bit of `workers.trained_levels` for a level.
+pub fn level_bit(level: TrainingLevel) -> i32 {
+    match level {
+        TrainingLevel::Company => 1,
+        TrainingLevel::Workshop => 2,
+        TrainingLevel::Team => 4,
+    }
+}
+
+/// Marks the attendees, still workers of the enterprise that trained them, trained at
+/// `level`.
+fn mark_trained(conn: &mut DbConn, org: &OrgId, workers: &[WorkerId], level: TrainingLevel) -> Result<(), DbError> {
+    use diesel::sql_types::{Integer, Text};
+    for chunk in workers.chunks(500) {
+        let ids = vec!["?"; chunk.len()].join(", ");
+        let sql = crate::db::placeholders(
+            conn,
+            &format!(
+                "UPDATE workers SET trained_levels = trained_levels | ? WHERE organization_id = ? AND id IN ({ids})"
+            ),
+        );
+        let mut q =
+            diesel::sql_query(sql).into_boxed().bind::<Integer, _>(level_bit(level)).bind::<Text, _>(org.as_str());
+        for w in chunk {
+            q = q.bind::<Text, _>(w.as_str());
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
 }
 
 type SessionRow = (
@@ -305,27 +335,4 @@ pub fn find_evidence(conn: &mut DbConn, scope: &Jurisdiction, id: &EvidenceId) -
         .select((evidence_columns!(), t::organization_id))
         .get_result(conn)?;
     Ok((evidence_of(row)?, OrgId::from_db(org)))
-}
-
-/// Workers of each enterprise of the subtree (active, still there) who attended at least
-/// one session of that enterprise at each level: (enterprise, level, workers).
-pub fn trained_by_enterprise(
-    conn: &mut DbConn,
-    scope: &Jurisdiction,
-) -> Result<Vec<(OrgId, TrainingLevel, i64)>, DbError> {
-    let rows: Vec<(String, String, i64)> = t::table
-        .inner_join(o::table)
-        .inner_join(a::table.inner_join(w::table))
-        .filter(o::path.like(scope.like_pattern()))
-        .filter(w::organization_id.eq(t::organization_id))
-        .filter(w::active.eq(true))
-        .group_by((t::organization_id, t::level))
-        .select((t::organization_id, t::level, diesel::dsl::count(a::worker_id).aggregate_distinct()))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(org, level, n)| {
-            let level = TrainingLevel::parse(&level).map_err(|_| DbError::Corrupt("training_sessions.level".into()))?;
-            Ok((OrgId::from_db(org), level, n))
-        })
-        .collect()
 }

@@ -349,6 +349,7 @@ struct Changeset {
     face_consent_version: Option<Option<String>>,
     face_consent_at: Option<Option<NaiveDateTime>>,
     needs_alternative_check: Option<bool>,
+    trained_levels: Option<i32>,
     updated_at: NaiveDateTime,
 }
 
@@ -368,7 +369,17 @@ pub fn update(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId, changes: Worker
 
 fn apply(conn: &mut DbConn, cipher: &Cipher, id: &WorkerId, changes: WorkerChanges) -> Result<(), DbError> {
     let now = crate::now();
+    // Training counts at the enterprise that gave it: a worker who moves starts untrained.
+    let moved = match &changes.organization_id {
+        Some(to) => {
+            let from: Option<String> =
+                w::table.find(id.as_str()).select(w::organization_id).get_result(conn).optional()?;
+            from.is_some_and(|f| f != to.as_str())
+        }
+        None => false,
+    };
     let set = Changeset {
+        trained_levels: moved.then_some(0),
         organization_id: changes.organization_id.map(|o| o.as_str().to_owned()),
         account_id: changes.account_id.map(|a| Some(a.as_str().to_owned())),
         name: changes.name,

@@ -454,6 +454,21 @@ async fn the_attendance_sheet_goes_round_and_a_bad_row_or_file_keeps_nothing() {
     assert_eq!(row["trained_workshop_rate"], 1.0);
     assert_eq!(row["trained_company_rate"], 0.5);
     let _ = b;
+
+    // Training counts where it was given: a worker who moves to another enterprise is not
+    // trained there, and no longer counts here.
+    let code = app.code(&t, &other).await;
+    app.register(&code, "参训甲", &a_rid, &crate::helpers::phone(), crate::helpers::WORKER_PASSWORD).await.expect(201);
+    let cov = app
+        .get(&format!("/api/v1/reports/coverage?organization_id={}&group_by=enterprise", s.county), &county_admin)
+        .await
+        .expect(200);
+    let trained = |org: &str| {
+        let row = cov["rows"].as_array().unwrap().iter().find(|r| r["organization_id"] == org).unwrap().clone();
+        (row["workers"].as_i64(), row["trained_workshop"].as_i64(), row["trained_company"].as_i64())
+    };
+    assert_eq!(trained(&s.ent), (Some(1), Some(1), Some(0)));
+    assert_eq!(trained(&other), (Some(2), Some(0), Some(0)));
 }
 
 #[actix_web::test]

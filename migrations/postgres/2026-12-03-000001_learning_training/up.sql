@@ -121,3 +121,11 @@ CREATE TABLE training_evidence (
     uploaded_at TIMESTAMP NOT NULL
 );
 CREATE INDEX training_evidence_session_idx ON training_evidence (session_id);
+
+-- The levels each worker has been trained at by their present enterprise (bit 1 厂级/公司级,
+-- 2 车间级, 4 班组级), set with their attendance and cleared when they move to another
+-- enterprise: the coverage report counts the trained from the covering index alone, as it
+-- counts the registered, instead of looking up every attendance of a province's workers.
+ALTER TABLE workers ADD COLUMN trained_levels INTEGER NOT NULL DEFAULT 0;
+DROP INDEX workers_coverage_idx;
+CREATE INDEX workers_coverage_idx ON workers (organization_id, active, face_enrolled, verification, trained_levels);

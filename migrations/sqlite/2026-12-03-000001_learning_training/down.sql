@@ -1,3 +1,6 @@
+DROP INDEX workers_coverage_idx;
+ALTER TABLE workers DROP COLUMN trained_levels;
+CREATE INDEX workers_coverage_idx ON workers (organization_id, active, face_enrolled, verification);
 DROP TABLE training_evidence;
 DROP TABLE training_attendees;
 DROP TABLE training_sessions;

@@ -2,7 +2,6 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use exam::plan::PlanKind;
 use exam::report::{workbook_of, Cell, Sheet};
-use exam::training::TrainingLevel;
 use exam::OrgLevel;
 use models::report::Dates;
 use models::{organization, Jurisdiction, OrgId};
@@ -224,13 +223,9 @@ pub async fn get_enterprise_archive(
                 coverage.workers += e.workers;
                 coverage.face_enrolled += e.face_enrolled;
                 coverage.verified += e.verified;
-            }
-            for (_, level, n) in models::training::trained_by_enterprise(conn, &scope)? {
-                match level {
-                    TrainingLevel::Company => coverage.trained_company += n,
-                    TrainingLevel::Workshop => coverage.trained_workshop += n,
-                    TrainingLevel::Team => coverage.trained_team += n,
-                }
+                coverage.trained_company += e.trained_company;
+                coverage.trained_workshop += e.trained_workshop;
+                coverage.trained_team += e.trained_team;
             }
             coverage.trained_company_rate = rate(coverage.trained_company, coverage.workers);
             coverage.trained_workshop_rate = rate(coverage.trained_workshop, coverage.workers);

@@ -9,7 +9,6 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use exam::plan::PlanKind;
 use exam::report::{Cell, Footer, Sheet};
-use exam::training::TrainingLevel;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -169,13 +168,9 @@ pub async fn report_coverage(
     let ctx = context_of(&state, me.0, asked).await?;
     // The exams' progress goes into the JSON only.
     let with_plans = matches!(format, ExportFormat::Json);
-    let ((bureaus, enterprises, trained), results, plans) = tokio::try_join!(
+    let ((bureaus, enterprises), results, plans) = tokio::try_join!(
         read(&state, &ctx, |conn, ctx| {
-            Ok((
-                Bureaus::load(conn, &ctx.scope)?,
-                models::report::enterprises(conn, &ctx.scope)?,
-                models::training::trained_by_enterprise(conn, &ctx.scope)?,
-            ))
+            Ok((Bureaus::load(conn, &ctx.scope)?, models::report::enterprises(conn, &ctx.scope)?))
         }),
         read(&state, &ctx, |conn, ctx| Ok(models::report::results(conn, &ctx.scope, ctx.dates)?)),
         read(&state, &ctx, move |conn, ctx| match with_plans {
@@ -203,20 +198,14 @@ pub async fn report_coverage(
         row.workers += e.workers;
         row.face_enrolled += e.face_enrolled;
         row.verified += e.verified;
+        row.trained_company += e.trained_company;
+        row.trained_workshop += e.trained_workshop;
+        row.trained_team += e.trained_team;
     }
     for r in &results {
         if let Some(row) = group_of.get(r.organization_id.as_str()).and_then(|k| groups.get_mut(k)) {
             row.examined += r.examined;
             row.passed += r.passed;
-        }
-    }
-    for (org, level, workers) in &trained {
-        if let Some(row) = group_of.get(org.as_str()).and_then(|k| groups.get_mut(k)) {
-            match level {
-                TrainingLevel::Company => row.trained_company += workers,
-                TrainingLevel::Workshop => row.trained_workshop += workers,
-                TrainingLevel::Team => row.trained_team += workers,
-            }
         }
     }
     let mut total = CoverageRow { name: "合计".to_owned(), ..CoverageRow::default() };
