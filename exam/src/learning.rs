@@ -64,21 +64,6 @@ const fn rule(en: &'static str, zh: &'static str) -> ValueError {
     ValueError::Rule { en, zh }
 }
 
-/// A title: trimmed, 1 to `max` characters, no control characters.
-pub fn title(s: &str, max: usize) -> Result<String, ValueError> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(ValueError::Empty);
-    }
-    if t.chars().count() > max {
-        return Err(ValueError::TooLong { max });
-    }
-    if t.chars().any(char::is_control) {
-        return Err(ValueError::BadCharacters);
-    }
-    Ok(t.to_owned())
-}
-
 /// A link to material: `http://` or `https://`, at most 500 characters, no spaces.
 pub fn link(s: &str) -> Result<String, ValueError> {
     let t = s.trim();
@@ -154,8 +139,6 @@ mod tests {
         assert_eq!(lesson_secs(59).ok(), None);
         assert_eq!(lesson_secs(1800).ok(), Some(1800));
         assert_eq!(lesson_secs(i64::MAX).ok(), None);
-        assert!(title("  ", 10).is_err());
-        assert_eq!(title(" 安全生产法 ", 10).ok().as_deref(), Some("安全生产法"));
     }
 
     proptest! {

@@ -4,7 +4,9 @@ use std::fmt;
 
 use crate::ValueError;
 
-fn bounded(input: &str, max: usize) -> Result<String, ValueError> {
+/// Text trimmed of surrounding blanks, refused when empty, longer than `max` characters or
+/// holding control characters: the rule of every free-text field (titles, topics, names).
+pub fn bounded(input: &str, max: usize) -> Result<String, ValueError> {
     let s = input.trim();
     if s.is_empty() {
         return Err(ValueError::Empty);

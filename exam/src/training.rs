@@ -10,6 +10,7 @@ use rust_xlsxwriter::{DataValidation, Format, FormatAlign, FormatBorder, Workboo
 
 use crate::roster::Problem;
 use crate::table::{self, Cell, TableError};
+use crate::text::bounded;
 use crate::{PersonName, ResidentId, ValueError};
 
 const fn rule(en: &'static str, zh: &'static str) -> ValueError {
@@ -139,20 +140,6 @@ impl Field {
 pub const MAX_TOPIC_CHARS: usize = 100;
 pub const MAX_TRAINER_CHARS: usize = 50;
 pub const MAX_PROVIDER_NAME_CHARS: usize = 100;
-
-fn bounded(input: &str, max: usize) -> Result<String, ValueError> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Err(ValueError::Empty);
-    }
-    if s.chars().count() > max {
-        return Err(ValueError::TooLong { max });
-    }
-    if s.chars().any(char::is_control) {
-        return Err(ValueError::BadCharacters);
-    }
-    Ok(s.to_owned())
-}
 
 /// A session date is in 2000 to 2099: anything else is a typing slip (or a year typed into a
 /// date cell, which a spreadsheet reads as a day in 1905). Whether it is in the future is for

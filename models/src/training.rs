@@ -245,19 +245,7 @@ pub fn sessions_of(conn: &mut DbConn, org: &OrgId) -> Result<Vec<Session>, DbErr
         .order((t::held_on.desc(), t::created_at.desc()))
         .select(session_columns!())
         .load(conn)?;
-    let counts: Vec<(String, i64)> = a::table
-        .inner_join(t::table)
-        .filter(t::organization_id.eq(org.as_str()))
-        .group_by(a::session_id)
-        .select((a::session_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
-    rows.into_iter()
-        .map(|r| {
-            let n = counts.get(&r.0).copied().unwrap_or(0);
-            session_of(r, n)
-        })
-        .collect()
+    with_counts(conn, rows)
 }
 
 /// The sessions a worker attended, the latest first.
@@ -268,13 +256,21 @@ pub fn sessions_attended(conn: &mut DbConn, worker: &WorkerId) -> Result<Vec<Ses
         .order((t::held_on.desc(), t::created_at.desc()))
         .select(session_columns!())
         .load(conn)?;
+    with_counts(conn, rows)
+}
+
+/// The sessions with how many attended each.
+fn with_counts(conn: &mut DbConn, rows: Vec<SessionRow>) -> Result<Vec<Session>, DbError> {
+    let mut counts = std::collections::HashMap::new();
     let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    let counts: Vec<(String, i64)> = a::table
-        .filter(a::session_id.eq_any(&ids))
-        .group_by(a::session_id)
-        .select((a::session_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
+    for chunk in ids.chunks(500) {
+        let found: Vec<(String, i64)> = a::table
+            .filter(a::session_id.eq_any(chunk))
+            .group_by(a::session_id)
+            .select((a::session_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        counts.extend(found);
+    }
     rows.into_iter()
         .map(|r| {
             let n = counts.get(&r.0).copied().unwrap_or(0);

@@ -1,7 +1,5 @@
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
-use exam::plan::PlanKind;
-use exam::report::{workbook_of, Cell, Sheet};
+use exam::report::{Cell, Sheet};
 use exam::OrgLevel;
 use models::report::Dates;
 use models::{organization, Jurisdiction, OrgId};
@@ -14,19 +12,9 @@ use crate::error::{ApiError, Code, ErrorBody};
 use crate::extract::Query;
 use crate::routes::learning::{course_titles, LearningPlanResponse};
 use crate::routes::organizations::OrganizationResponse;
-use crate::routes::reports::xlsx;
+use crate::routes::reports::coverage::{rate, PlanProgress};
 use crate::routes::training::TrainingSessionResponse;
-use crate::routes::workers::export_principals::ExportFormat;
 use crate::state::AppState;
-
-/// Share of a whole, 0 to 1, to four places.
-fn rate(part: i64, whole: i64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
-    }
-}
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct EnterpriseCoverage {
@@ -44,25 +32,6 @@ pub struct EnterpriseCoverage {
     pub trained_team_rate: f64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExamSummary {
-    pub plan_id: String,
-    pub name: String,
-    pub kind: PlanKind,
-    pub window_start: DateTime<Utc>,
-    pub window_end: DateTime<Utc>,
-    /// The enterprise's candidates.
-    pub candidates: i64,
-    pub sat: i64,
-    pub passed: i64,
-    /// 缺考
-    pub absent: i64,
-    /// 作弊
-    pub cheating: i64,
-    /// Of those who sat.
-    pub pass_rate: f64,
-}
-
 /// 一企一档: an enterprise's learning plans, training sessions with their evidence,
 /// coverage, and exam results.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,7 +40,8 @@ pub struct EnterpriseArchive {
     pub coverage: EnterpriseCoverage,
     pub learning_plans: Vec<LearningPlanResponse>,
     pub training_sessions: Vec<TrainingSessionResponse>,
-    pub exams: Vec<ExamSummary>,
+    /// Every exam with candidates there, whenever it was held.
+    pub exams: Vec<PlanProgress>,
 }
 
 fn sheets(a: EnterpriseArchive) -> Vec<Sheet> {
@@ -246,24 +216,7 @@ pub async fn get_enterprise_archive(
                 from: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN),
                 to: chrono::NaiveDate::from_ymd_opt(9999, 1, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN),
             };
-            let exams = models::report::plans(conn, &scope, all)?
-                .into_iter()
-                .filter_map(|p| {
-                    Some(ExamSummary {
-                        kind: PlanKind::parse(&p.kind).ok()?,
-                        pass_rate: rate(p.passed, p.sat),
-                        plan_id: p.plan_id,
-                        name: p.name,
-                        window_start: p.window_start.and_utc(),
-                        window_end: p.window_end.and_utc(),
-                        candidates: p.candidates,
-                        sat: p.sat,
-                        passed: p.passed,
-                        absent: p.absent,
-                        cheating: p.cheating,
-                    })
-                })
-                .collect();
+            let exams = models::report::plans(conn, &scope, all)?.into_iter().filter_map(PlanProgress::of).collect();
             Ok(EnterpriseArchive {
                 organization: OrganizationResponse::masked(org),
                 coverage,
@@ -273,13 +226,5 @@ pub async fn get_enterprise_archive(
             })
         })
         .await?;
-    match format {
-        ExportFormat::Json => Ok(HttpResponse::Ok().json(archive)),
-        ExportFormat::Xlsx => {
-            let bytes = web::block(move || workbook_of(sheets(archive)))
-                .await?
-                .map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
-            Ok(xlsx(bytes, "enterprise-archive.xlsx"))
-        }
-    }
+    super::respond(format, archive, sheets, "enterprise-archive.xlsx").await
 }

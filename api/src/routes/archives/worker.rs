@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use exam::plan::PlanKind;
-use exam::report::{workbook_of, Cell, Outcome, Sheet};
+use exam::report::{Cell, Outcome, Sheet};
 use exam::training::{ProviderKind, TrainingLevel};
 use models::{organization, WorkerId};
 use serde::Serialize;
@@ -11,8 +11,6 @@ use super::{hours, ArchiveQuery};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
-use crate::routes::reports::xlsx;
-use crate::routes::workers::export_principals::ExportFormat;
 use crate::routes::workers::{HistoryEntryResponse, WorkerResponse};
 use crate::state::AppState;
 
@@ -303,17 +301,7 @@ pub async fn get_worker_archive(
             if !me.role.may_read_archives(me.relation(&org)?) {
                 return Err(ApiError::forbidden());
             }
-            let history = models::worker::history(conn, &w.id)?
-                .into_iter()
-                .map(|e| HistoryEntryResponse {
-                    at: e.at.and_utc(),
-                    kind: e.kind,
-                    actor_account_id: e.actor_account_id,
-                    from_organization_id: e.from_organization_id,
-                    to_organization_id: e.to_organization_id,
-                    changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
-                })
-                .collect();
+            let history = models::worker::history(conn, &w.id)?.into_iter().map(HistoryEntryResponse::from).collect();
             let lessons = models::learning::progress_of(conn, &w.id)?;
             let practice = models::learning::practice_of(conn, &w.id)?;
             let attended = models::training::sessions_attended(conn, &w.id)?;
@@ -379,13 +367,5 @@ pub async fn get_worker_archive(
             })
         })
         .await?;
-    match format {
-        ExportFormat::Json => Ok(HttpResponse::Ok().json(archive)),
-        ExportFormat::Xlsx => {
-            let bytes = web::block(move || workbook_of(sheets(archive)))
-                .await?
-                .map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
-            Ok(xlsx(bytes, "worker-archive.xlsx"))
-        }
-    }
+    super::respond(format, archive, sheets, "worker-archive.xlsx").await
 }

@@ -27,7 +27,7 @@ pub async fn create_course(
 ) -> Result<HttpResponse, ApiError> {
     me.require(|r| r.may_keep_courses())?;
     let b = body.0;
-    let title = learning::title(&b.title, 100).map_err(|e| ApiError::invalid("title", e))?;
+    let title = exam::text::bounded(&b.title, 100).map_err(|e| ApiError::invalid("title", e))?;
     let description = match b.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) if d.chars().count() > 2000 => {
             return Err(ApiError::invalid("description", exam::ValueError::TooLong { max: 2000 }))
@@ -43,7 +43,7 @@ pub async fn create_course(
     for (i, l) in b.lessons.iter().enumerate() {
         let at = |f: &str| format!("lessons[{i}].{f}");
         lessons.push(NewLesson {
-            title: learning::title(&l.title, 100).map_err(|e| ApiError::invalid(&at("title"), e))?,
+            title: exam::text::bounded(&l.title, 100).map_err(|e| ApiError::invalid(&at("title"), e))?,
             kind: l.kind,
             url: learning::link(&l.url).map_err(|e| ApiError::invalid(&at("url"), e))?,
             duration_secs: learning::lesson_secs(l.duration_secs)

@@ -57,7 +57,7 @@ pub async fn create_learning_plan(
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId::parse(&id).ok_or_else(ApiError::not_found)?;
     let b = body.0;
-    let title = learning::title(&b.title, 100).map_err(|e| ApiError::invalid("title", e))?;
+    let title = exam::text::bounded(&b.title, 100).map_err(|e| ApiError::invalid("title", e))?;
     if b.ends_on < b.starts_on {
         return Err(invalid("ends_on", "不能早于开始日期", "must not be before starts_on"));
     }
@@ -91,7 +91,7 @@ pub async fn create_learning_plan(
                 }
             },
             ContentKind::Material => {
-                let title = learning::title(it.title.as_deref().unwrap_or(""), 100)
+                let title = exam::text::bounded(it.title.as_deref().unwrap_or(""), 100)
                     .map_err(|e| ApiError::invalid(&at("title"), e))?;
                 let url =
                     it.url.as_deref().map(learning::link).transpose().map_err(|e| ApiError::invalid(&at("url"), e))?;

@@ -50,7 +50,7 @@ pub struct CoverageQuery {
 }
 
 /// Share of a whole, 0 to 1 (0 when there is no whole), to four places.
-fn rate(part: i64, whole: i64) -> f64 {
+pub fn rate(part: i64, whole: i64) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -106,6 +106,26 @@ pub struct PlanProgress {
     pub sat_rate: f64,
     /// Of those who sat.
     pub pass_rate: f64,
+}
+
+impl PlanProgress {
+    /// A plan's counts with their rates (none for a plan of an unknown kind).
+    pub fn of(p: models::report::PlanCoverage) -> Option<Self> {
+        Some(PlanProgress {
+            kind: PlanKind::parse(&p.kind).ok()?,
+            sat_rate: rate(p.sat, p.candidates),
+            pass_rate: rate(p.passed, p.sat),
+            plan_id: p.plan_id,
+            name: p.name,
+            window_start: p.window_start.and_utc(),
+            window_end: p.window_end.and_utc(),
+            candidates: p.candidates,
+            sat: p.sat,
+            passed: p.passed,
+            absent: p.absent,
+            cheating: p.cheating,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -235,25 +255,7 @@ pub async fn report_coverage(
         row.trained_workshop_rate = rate(row.trained_workshop, row.workers);
         row.trained_team_rate = rate(row.trained_team, row.workers);
     }
-    let plans: Vec<PlanProgress> = plans
-        .into_iter()
-        .filter_map(|p| {
-            Some(PlanProgress {
-                kind: PlanKind::parse(&p.kind).ok()?,
-                sat_rate: rate(p.sat, p.candidates),
-                pass_rate: rate(p.passed, p.sat),
-                plan_id: p.plan_id,
-                name: p.name,
-                window_start: p.window_start.and_utc(),
-                window_end: p.window_end.and_utc(),
-                candidates: p.candidates,
-                sat: p.sat,
-                passed: p.passed,
-                absent: p.absent,
-                cheating: p.cheating,
-            })
-        })
-        .collect();
+    let plans: Vec<PlanProgress> = plans.into_iter().filter_map(PlanProgress::of).collect();
     let ctx = Arc::unwrap_or_clone(ctx);
     let title = format!("{}“三大”工作进度统计表", ctx.org.name);
     tracing::info!(organization = %ctx.org.id, rows = rows.len(), "coverage reported");

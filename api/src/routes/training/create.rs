@@ -3,8 +3,6 @@ use std::collections::HashSet;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use exam::training::{ProviderKind, SessionFields, SessionInput, TrainingLevel};
-use exam::OrgLevel;
-use models::organization;
 use models::training::{NewSession, Source};
 use models::{OrgId, WorkerId};
 use serde::Deserialize;
@@ -100,15 +98,7 @@ pub async fn create_training_session(
     }
     let session = state
         .db(move |conn, cipher| {
-            let org = organization::find_in(conn, cipher, me.scope(), &org_id)?;
-            if !me.role.may_run_enterprise_learning(me.relation(&org)?) {
-                return Err(ApiError::forbidden());
-            }
-            if org.level != OrgLevel::Enterprise {
-                return Err(ApiError::new(Code::ValidationFailed)
-                    .field("id")
-                    .text("培训记录属于企业", "training is recorded for an enterprise"));
-            }
+            let org = super::enterprise_of(conn, cipher, &me, &org_id)?;
             for (i, id) in attendees.iter().enumerate() {
                 let worker = models::worker::get_unscoped(conn, cipher, id).ok();
                 if !worker.is_some_and(|w| w.organization_id == org.id && w.active) {

@@ -95,6 +95,27 @@ impl TrainingSessionResponse {
     }
 }
 
+/// The enterprise `id` names, inside the caller's subtree (else 404), when the caller
+/// records its training (403 otherwise): its own admin.
+pub fn enterprise_of(
+    conn: &mut models::DbConn,
+    cipher: &models::Cipher,
+    me: &crate::auth::Principal,
+    id: &models::OrgId,
+) -> Result<models::organization::Organization, crate::error::ApiError> {
+    use crate::error::{ApiError, Code};
+    let org = models::organization::find_in(conn, cipher, me.scope(), id)?;
+    if !me.role.may_run_enterprise_learning(me.relation(&org)?) {
+        return Err(ApiError::forbidden());
+    }
+    if org.level != exam::OrgLevel::Enterprise {
+        return Err(ApiError::new(Code::ValidationFailed)
+            .field("id")
+            .text("培训记录属于企业", "training is recorded for an enterprise"));
+    }
+    Ok(org)
+}
+
 /// The date in China now: a session cannot be held after it.
 pub fn today_in_china() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()

@@ -1,9 +1,8 @@
 use actix_web::{web, HttpResponse};
-use exam::OrgLevel;
-use models::{organization, OrgId};
+use models::OrgId;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, Code, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::routes::reports::xlsx;
 use crate::state::AppState;
 
@@ -26,20 +25,7 @@ pub async fn download_training_template(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId::parse(&id).ok_or_else(ApiError::not_found)?;
-    let org = state
-        .db(move |conn, cipher| {
-            let org = organization::find_in(conn, cipher, me.scope(), &org_id)?;
-            if !me.role.may_run_enterprise_learning(me.relation(&org)?) {
-                return Err(ApiError::forbidden());
-            }
-            if org.level != OrgLevel::Enterprise {
-                return Err(ApiError::new(Code::ValidationFailed)
-                    .field("id")
-                    .text("培训记录属于企业", "training is recorded for an enterprise"));
-            }
-            Ok(org)
-        })
-        .await?;
+    let org = state.db(move |conn, cipher| super::enterprise_of(conn, cipher, &me, &org_id)).await?;
     let bytes = web::block(move || exam::training::attendance_template(&org.name))
         .await?
         .map_err(|e| ApiError::internal(std::io::Error::other(e)))?;

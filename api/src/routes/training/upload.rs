@@ -7,7 +7,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use exam::evidence::{self, EvidenceError, EvidenceKind, MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES};
 use exam::roster::Problem;
 use exam::training::{AttendanceError, SessionFields};
-use exam::OrgLevel;
 use futures_util::StreamExt;
 use models::organization;
 use models::training::{NewEvidence, NewSession, Source};
@@ -236,20 +235,7 @@ pub async fn upload_training_record(
     let org_id = OrgId::parse(&id).ok_or_else(ApiError::not_found)?;
     let account = me.account_id.clone();
     // Who may upload is known before the body is read.
-    let org = state
-        .db(move |conn, cipher| {
-            let org = organization::find_in(conn, cipher, me.scope(), &org_id)?;
-            if !me.role.may_run_enterprise_learning(me.relation(&org)?) {
-                return Err(ApiError::forbidden());
-            }
-            if org.level != OrgLevel::Enterprise {
-                return Err(ApiError::new(Code::ValidationFailed)
-                    .field("id")
-                    .text("培训记录属于企业", "training is recorded for an enterprise"));
-            }
-            Ok(org)
-        })
-        .await?;
+    let org = state.db(move |conn, cipher| super::enterprise_of(conn, cipher, &me, &org_id)).await?;
     let (template, parts) = read_form(&req, payload).await?;
     let template = template.ok_or_else(|| {
         ApiError::new(Code::ValidationFailed)

@@ -24,17 +24,5 @@ pub async fn get_worker_history(
             Ok(worker::history(conn, &record.id)?)
         })
         .await?;
-    Ok(web::Json(
-        entries
-            .into_iter()
-            .map(|e| HistoryEntryResponse {
-                at: e.at.and_utc(),
-                kind: e.kind,
-                actor_account_id: e.actor_account_id,
-                from_organization_id: e.from_organization_id,
-                to_organization_id: e.to_organization_id,
-                changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
-            })
-            .collect(),
-    ))
+    Ok(web::Json(entries.into_iter().map(HistoryEntryResponse::from).collect()))
 }

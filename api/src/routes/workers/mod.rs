@@ -200,6 +200,19 @@ pub struct HistoryEntryResponse {
     pub changes: serde_json::Value,
 }
 
+impl From<models::worker::HistoryEntry> for HistoryEntryResponse {
+    fn from(e: models::worker::HistoryEntry) -> Self {
+        Self {
+            at: e.at.and_utc(),
+            kind: e.kind,
+            actor_account_id: e.actor_account_id,
+            from_organization_id: e.from_organization_id,
+            to_organization_id: e.to_organization_id,
+            changes: serde_json::from_str(&e.changes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
 /// Reads a record the caller may see: staff and the platform read their jurisdiction, a
 /// worker only its own record. Anything else is not found.
 pub fn readable(conn: &mut DbConn, cipher: &Cipher, me: &AnyPrincipal, id: &WorkerId) -> Result<Worker, ApiError> {
