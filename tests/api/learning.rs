@@ -365,6 +365,10 @@ async fn the_attendance_sheet_goes_round_and_a_bad_row_or_file_keeps_nothing() {
         .await
         .expect_error(422, "validation_failed");
     assert_eq!(e["field"], "template");
+    let stray = form(Some(sheet.clone()), vec![("现场.png", "image/png", png())])
+        .part("photo", reqwest::multipart::Part::bytes(png()).file_name("x.png"));
+    let e = upload(&app, &s.ent, &s.ent_admin, stray).await.expect_error(422, "validation_failed");
+    assert_eq!(e["field"], "photo");
     let roster = b"\xe5\xa7\x93\xe5\x90\x8d,\xe6\x89\x8b\xe6\x9c\xba\n\xe5\xbc\xa0\xe4\xb8\x89,13800000000\n".to_vec();
     upload(&app, &s.ent, &s.ent_admin, form(Some(roster), vec![("现场.png", "image/png", png())]))
         .await
@@ -403,6 +407,10 @@ async fn the_attendance_sheet_goes_round_and_a_bad_row_or_file_keeps_nothing() {
     let evidence = made["evidence"].as_array().unwrap();
     assert_eq!(evidence.len(), 2);
     assert_eq!((evidence[0]["kind"].as_str(), evidence[1]["kind"].as_str()), (Some("jpeg"), Some("pdf")));
+    assert_eq!(
+        (evidence[0]["file_name"].as_str(), evidence[1]["file_name"].as_str()),
+        (Some("现场照片.JPG"), Some("签到表扫描"))
+    );
     // Kept sealed: neither file is on disk as it came.
     let on_disk = stored(&app);
     assert_eq!(on_disk.len(), 2);

@@ -101,10 +101,15 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<(Option<V
             }
             "evidence" if parts.len() < MAX_EVIDENCE_FILES => {
                 let at = format!("evidence[{}]", parts.len());
+                // Browsers send the name as UTF-8 in `filename`; some clients only in `filename*`.
                 let file_name = field
                     .content_disposition()
-                    .and_then(|d| d.get_filename())
-                    .map(evidence::safe_file_name)
+                    .and_then(|d| {
+                        d.get_filename()
+                            .map(str::to_owned)
+                            .or_else(|| d.get_filename_ext().and_then(|v| String::from_utf8(v.value.clone()).ok()))
+                    })
+                    .map(|name| evidence::safe_file_name(&name))
                     .unwrap_or_default();
                 let declared = field.content_type().map(|m| m.essence_str().to_owned());
                 let bytes = read_part(&mut field, MAX_EVIDENCE_BYTES, || {
@@ -129,7 +134,7 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<(Option<V
             }
             other => {
                 return Err(ApiError::new(Code::ValidationFailed)
-                    .field(other)
+                    .field(if other.is_empty() { "form" } else { other })
                     .text("表单只含 template 和 evidence 两项", "the form holds only `template` and `evidence` parts"))
             }
         }
