@@ -424,6 +424,14 @@ async fn the_attendance_sheet_goes_round_and_a_bad_row_or_file_keeps_nothing() {
     assert_eq!(res.bytes().await.unwrap().to_vec(), jpeg);
     let neighbour = app.staff(&t, &other, "enterprise_admin").await;
     app.get(href, &neighbour).await.expect_error(404, "not_found");
+    let mut conn = models::DbUrl::parse(&app.database_url).connect().unwrap();
+    let audited: Vec<_> = models::audit::latest(&mut conn, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "download_training_evidence")
+        .map(|e| e.target)
+        .collect();
+    assert_eq!(audited, [id(&evidence[0])], "the download is audited, the refusal is not");
 
     // A session entered in the app.
     let path = format!("/api/v1/organizations/{}/training-sessions", s.ent);

@@ -8,7 +8,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// Download a training session's evidence file (a photo or scan), as it was uploaded: for
-/// the enterprise and the bureaus above it checking the record.
+/// the enterprise and the bureaus above it checking the record. Each download is kept in
+/// the audit log (who, which file).
 #[utoipa::path(get, path = "/api/v1/training-evidence/{id}", operation_id = "downloadTrainingEvidence",
     tag = "training", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Evidence id")),
@@ -30,6 +31,16 @@ pub async fn download_training_evidence(
             if !me.role.may_read_archives(me.relation(&org)?) {
                 return Err(ApiError::forbidden());
             }
+            // A scanned attendance sheet shows names and ID numbers: who read it is kept.
+            let details =
+                serde_json::json!({"session_id": evidence.session_id.as_str(), "organization_id": org.id.as_str()});
+            models::audit::record(
+                conn,
+                Some(&me.account_id),
+                "download_training_evidence",
+                evidence.id.as_str(),
+                &details,
+            )?;
             Ok(evidence)
         })
         .await?;
