@@ -157,6 +157,10 @@ async fn the_enterprise_or_its_principal_sets_the_learning_plan_its_workers_read
         let e = app.post(&path, &s.ent_admin, plan(bad)).await.expect_error(422, "validation_failed");
         assert_eq!(e["field"], field, "{e}");
     }
+    let mut ancient = plan(items.clone());
+    ancient["starts_on"] = json!("1900-01-01");
+    let e = app.post(&path, &s.ent_admin, ancient).await.expect_error(422, "validation_failed");
+    assert_eq!(e["field"], "starts_on");
     app.post(&path, &staff_token, plan(items.clone())).await.expect_error(403, "forbidden");
     app.post(&path, &county_admin, plan(items.clone())).await.expect_error(403, "forbidden");
     let by_admin = app.post(&path, &s.ent_admin, plan(items.clone())).await.expect(201);

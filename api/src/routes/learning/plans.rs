@@ -58,6 +58,11 @@ pub async fn create_learning_plan(
     let org_id = OrgId::parse(&id).ok_or_else(ApiError::not_found)?;
     let b = body.0;
     let title = exam::text::bounded(&b.title, 100).map_err(|e| ApiError::invalid("title", e))?;
+    for (field, date) in [("starts_on", b.starts_on), ("ends_on", b.ends_on)] {
+        if !(2000..=2099).contains(&chrono::Datelike::year(&date)) {
+            return Err(invalid(field, "须在 2000 至 2099 年之间", "must be in 2000–2099"));
+        }
+    }
     if b.ends_on < b.starts_on {
         return Err(invalid("ends_on", "不能早于开始日期", "must not be before starts_on"));
     }
