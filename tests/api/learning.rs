@@ -100,6 +100,19 @@ async fn courses_are_kept_by_bureaus_and_lessons_credit_no_more_than_the_clock_a
     // Two lessons at once are one clock: the other lesson gets no more either.
     let other = report(&app, &w_token, &lessons[1], 100).await.expect(200);
     assert!(other["credited_seconds"].as_i64().unwrap() <= 6, "{other}");
+    // Five reports at once, a minute after the last: together they count no more than the
+    // minute (and each report's slack); those that lose the race to the clock say so.
+    wind_back(&app, &w, 60);
+    let at_once = futures_util::future::join_all((0..5).map(|_| report(&app, &w_token, &lessons[1], 60))).await;
+    let mut counted = 0;
+    for r in at_once {
+        match r.status.as_u16() {
+            200 => counted += r.body["credited_seconds"].as_i64().unwrap(),
+            409 => assert_eq!(r.body["code"], "progress_conflict"),
+            other => panic!("{other}: {}", r.body),
+        }
+    }
+    assert!((1..=60 + 5 * 5).contains(&counted), "{counted}");
     // Two minutes later, 100 s claimed: all of it counts.
     wind_back(&app, &w, 120);
     let later = report(&app, &w_token, &lessons[0], 100).await.expect(200);
