@@ -265,9 +265,10 @@ impl SheetWriter {
             let at = column_name(col as u16);
             match cell {
                 Cell::Text(t) => {
+                    let t = within_cell(&t);
                     let space = if t.trim() != t { r#" xml:space="preserve""# } else { "" };
                     self.xml.push_str(&format!(r#"<c r="{at}{row}" s="{s}" t="inlineStr"><is><t{space}>"#));
-                    push_escaped(&mut self.xml, &t);
+                    push_escaped(&mut self.xml, t);
                     self.xml.push_str("</t></is></c>");
                 }
                 Cell::Number(n) if n.is_finite() => {
@@ -309,6 +310,17 @@ pub fn workbook_of(sheets: Vec<Sheet>) -> Result<Vec<u8>, String> {
         }
     }
     writer.finish(footer.as_ref())
+}
+
+/// The most characters a cell holds: Excel calls a file with a longer one damaged.
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// `t`, cut to what a cell holds.
+fn within_cell(t: &str) -> &str {
+    match t.char_indices().nth(MAX_CELL_CHARS) {
+        Some((end, _)) => &t[..end],
+        None => t,
+    }
 }
 
 /// Excel's rules for a sheet's name.
@@ -450,6 +462,13 @@ mod tests {
         assert_eq!(second[4][1], Data::String("第2行".into()));
         assert!(workbook_of(vec![sheet("同名", "a", 1), sheet("同名", "b", 1)]).is_err());
         assert!(workbook_of(Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_cell_holds_no_more_than_excel_takes() {
+        let long = "长".repeat(MAX_CELL_CHARS + 10);
+        assert_eq!(within_cell(&long).chars().count(), MAX_CELL_CHARS);
+        assert_eq!(within_cell("短"), "短");
     }
 
     #[test]
