@@ -20,11 +20,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use api::settings::Settings;
-use api::startup::{Application, Options};
-use common::{percentiles, resident_id, Client, ADMIN_PASSWORD, PASSWORD};
+use common::{percentiles, resident_id, PASSWORD};
 use futures_util::{stream, StreamExt};
-use secrecy::SecretString;
 use serde_json::json;
 
 /// Attendees of the uploaded sheet: the most one sheet may list.
@@ -36,45 +33,11 @@ async fn main() {
     let workers: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(500);
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::from_env().expect("settings");
-    settings.bind = "127.0.0.1:0".into();
-    settings.data_dir = dir.path().to_path_buf();
-    settings.evidence_dir = dir.path().join("evidence");
-    settings.database_url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    settings.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
-    let backend = models::DbUrl::parse(&settings.database_url).backend();
-    let app = Application::build(settings, Options { demo: false, face_engine: None }).await.expect("server");
-    let c = Client {
-        http: reqwest::Client::builder().pool_max_idle_per_host(4096).build().unwrap(),
-        base: format!("http://127.0.0.1:{}", app.port()),
-    };
-    actix_web::rt::spawn(app.run_until_stopped());
+    let (c, database_url) = common::start(dir.path()).await;
+    let backend = models::DbUrl::parse(&database_url).backend();
     use reqwest::Method as M;
-
-    let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
-    let admin =
-        c.ok(M::POST, "/api/v1/auth/login", None, login, 200).await["access_token"].as_str().unwrap().to_owned();
-    let me = c.call(M::GET, "/api/v1/me", Some(&admin), None).await.1;
-    let province = me["organization"]["id"].as_str().unwrap().to_owned();
-    let org = |parent: &str, name: &str| json!({"parent_id": parent, "name": name});
-    let city = c.ok(M::POST, "/api/v1/organizations", Some(&admin), org(&province, "临沂市应急管理局"), 201).await;
-    let county = c
-        .ok(M::POST, "/api/v1/organizations", Some(&admin), org(city["id"].as_str().unwrap(), "兰山区应急管理局"), 201)
-        .await;
-    let code17 = "91371302MA3C0BEN2";
-    let credit = format!("{code17}{}", exam::credit_code::check_character(code17.as_bytes()).unwrap());
-    let ent = c
-        .ok(
-            M::POST,
-            "/api/v1/organizations",
-            Some(&admin),
-            json!({"parent_id": county["id"], "name": "临沂压测化工有限公司", "credit_code": credit,
-                   "industry": "hazardous_chemicals", "size_class": "above_scale"}),
-            201,
-        )
-        .await;
-    let ent_id = ent["id"].as_str().unwrap().to_owned();
+    let common::Campaign { admin, enterprise: ent_id, .. } =
+        common::campaign(&c, "临沂压测化工有限公司", "hazardous_chemicals", "91371302MA3C0BEN2").await;
 
     // A four-hour lesson: no report reaches its end.
     let course = json!({"title": "压测课程", "lessons": [{"title": "第一课", "kind": "video",

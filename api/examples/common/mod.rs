@@ -59,3 +59,59 @@ pub fn resident_id(n: usize) -> String {
     let body = format!("3713021990{:02}{:02}{:03}", 1 + n / 28 % 12, 1 + n % 28, n / 336);
     format!("{body}{}", exam::resident_id::check_character(body.as_bytes()).unwrap())
 }
+
+/// The server, started in-process on a fresh SQLite file in `dir` (or the PostgreSQL
+/// database in `BENCH_DATABASE_URL`), and a client for it; also its database URL.
+pub async fn start(dir: &std::path::Path) -> (Client, String) {
+    let mut settings = api::settings::Settings::from_env().expect("settings");
+    settings.bind = "127.0.0.1:0".into();
+    settings.data_dir = dir.to_path_buf();
+    settings.evidence_dir = dir.join("evidence");
+    settings.database_url =
+        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}", dir.join("bench.db").display()));
+    settings.admin_password = Some(secrecy::SecretString::from(ADMIN_PASSWORD));
+    let database_url = settings.database_url.clone();
+    let options = api::startup::Options { demo: false, face_engine: None };
+    let app = api::startup::Application::build(settings, options).await.expect("server");
+    let c = Client {
+        http: reqwest::Client::builder().pool_max_idle_per_host(4096).build().unwrap(),
+        base: format!("http://127.0.0.1:{}", app.port()),
+    };
+    actix_web::rt::spawn(app.run_until_stopped());
+    (c, database_url)
+}
+
+/// The campaign's set-up through the API: the province admin's token, the province, and an
+/// enterprise of `industry` named `name` (credit code body `code17`) in 临沂市/兰山区.
+pub struct Campaign {
+    pub admin: String,
+    pub province: String,
+    pub enterprise: String,
+}
+
+pub async fn campaign(c: &Client, name: &str, industry: &str, code17: &str) -> Campaign {
+    use reqwest::Method as M;
+    use serde_json::json;
+    let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    let admin =
+        c.ok(M::POST, "/api/v1/auth/login", None, login, 200).await["access_token"].as_str().unwrap().to_owned();
+    let me = c.call(M::GET, "/api/v1/me", Some(&admin), None).await.1;
+    let province = me["organization"]["id"].as_str().unwrap().to_owned();
+    let org = |parent: &str, name: &str| json!({"parent_id": parent, "name": name});
+    let city = c.ok(M::POST, "/api/v1/organizations", Some(&admin), org(&province, "临沂市应急管理局"), 201).await;
+    let county = c
+        .ok(M::POST, "/api/v1/organizations", Some(&admin), org(city["id"].as_str().unwrap(), "兰山区应急管理局"), 201)
+        .await;
+    let credit = format!("{code17}{}", exam::credit_code::check_character(code17.as_bytes()).unwrap());
+    let ent = c
+        .ok(
+            M::POST,
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"parent_id": county["id"], "name": name, "credit_code": credit,
+                   "industry": industry, "size_class": "above_scale"}),
+            201,
+        )
+        .await;
+    Campaign { admin, province, enterprise: ent["id"].as_str().unwrap().to_owned() }
+}
