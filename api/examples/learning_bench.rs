@@ -20,7 +20,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{percentiles, resident_id, PASSWORD};
+use common::{percentiles, resident_id};
 use futures_util::{stream, StreamExt};
 use serde_json::json;
 
@@ -45,34 +45,8 @@ async fn main() {
     let course = c.ok(M::POST, "/api/v1/courses", Some(&admin), course, 201).await;
     let lesson = course["lessons"][0]["id"].as_str().unwrap().to_owned();
 
-    let code = c
-        .ok(
-            M::POST,
-            "/api/v1/registration-codes",
-            Some(&admin),
-            json!({"organization_id": ent_id, "max_uses": workers, "default_role": "other_staff"}),
-            201,
-        )
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let t = Instant::now();
-    let tokens: Vec<String> = stream::iter(0..workers)
-        .map(|n| {
-            let (c, code) = (&c, &code);
-            async move {
-                let body = json!({"code": code, "name": "学员", "resident_id": resident_id(n),
-                                  "phone": format!("139{n:08}"), "password": PASSWORD,
-                                  "face_consent": {"version": "2026-01", "accepted": true}});
-                let r = c.ok(M::POST, "/api/v1/workers/register", None, body, 201).await;
-                r["tokens"]["access_token"].as_str().unwrap().to_owned()
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    println!("set-up: {workers} workers registered through the API in {:.1} s", t.elapsed().as_secs_f64());
+    let tokens: Vec<String> =
+        common::register(&c, &admin, &ent_id, "学员", workers).await.into_iter().map(|(_, token)| token).collect();
 
     // Every worker reports back to back.
     let t = Instant::now();

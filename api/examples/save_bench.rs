@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{percentiles, resident_id, PASSWORD};
+use common::percentiles;
 
 fn bank(n: usize) -> Value {
     let kinds = ["single_choice", "multiple_choice", "true_false"];
@@ -55,36 +55,7 @@ async fn main() {
     // The campaign's set-up, through the API.
     let common::Campaign { admin, province, enterprise: ent_id } =
         common::campaign(&c, "临沂压测商贸有限公司", "commerce", "91371302MA3C0BEN1").await;
-    let code = c
-        .ok(
-            M::POST,
-            "/api/v1/registration-codes",
-            Some(&admin),
-            json!({"organization_id": ent_id, "max_uses": candidates, "default_role": "other_staff"}),
-            201,
-        )
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let t = Instant::now();
-    let workers: Vec<(String, String)> = stream::iter(0..candidates)
-        .map(|n| {
-            let (c, code) = (&c, &code);
-            async move {
-                let body = json!({"code": code, "name": "考生", "resident_id": resident_id(n), "phone": format!("139{n:08}"), "password": PASSWORD,
-                                  "face_consent": {"version": "2026-01", "accepted": true}});
-                let r = c.ok(M::POST, "/api/v1/workers/register", None, body, 201).await;
-                (
-                    r["worker"]["id"].as_str().unwrap().to_owned(),
-                    r["tokens"]["access_token"].as_str().unwrap().to_owned(),
-                )
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    println!("set-up: {candidates} workers registered through the API in {:.1} s", t.elapsed().as_secs_f64());
+    let workers = common::register(&c, &admin, &ent_id, "考生", candidates).await;
     let b = c
         .ok(
             M::POST,
